@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+// skiff: a Docker-compatible container engine for Linux. See docs/ARCHITECTURE.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "skiff",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skiff-runtime", targets: ["skiff-runtime"]),
+        .library(name: "SkiffRuntime", targets: ["SkiffRuntime"]),
+        .library(name: "SkiffOCI", targets: ["SkiffOCI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // OCI types: runtime-spec (and, later, image-spec) as plain Codable values.
+        .target(name: "SkiffOCI", swiftSettings: strict),
+
+        // The child side of clone(2): everything between clone and execve, in C, no allocation.
+        .target(name: "CSkiffSpawn", cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Werror"])]),
+
+        // Debian's libseccomp.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+
+        // OCI seccomp config (and Docker's profile format) compiled to a BPF program.
+        .target(name: "SkiffSeccomp", dependencies: ["SkiffOCI", "CSeccomp"], swiftSettings: strict),
+
+        // cgroup v1 and v2 behind one interface.
+        .target(name: "SkiffCgroups", dependencies: ["SkiffOCI"], swiftSettings: strict),
+
+        // The OCI runtime: bundles to isolated, limited processes.
+        .target(
+            name: "SkiffRuntime",
+            dependencies: ["SkiffOCI", "CSkiffSpawn", "SkiffSeccomp", "SkiffCgroups"],
+            swiftSettings: strict),
+
+        // runc-compatible command line.
+        .executableTarget(
+            name: "skiff-runtime",
+            dependencies: [
+                "SkiffRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
+        .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
+        .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
+        .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime"], swiftSettings: strict),
+    ]
+)
