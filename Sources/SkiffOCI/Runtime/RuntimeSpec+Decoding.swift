@@ -30,7 +30,8 @@ extension RuntimeSpec {
 }
 
 extension SpecError {
-    init(decoding error: DecodingError) {
+    /// Names the field a JSON decoding failure is about.
+    public init(decoding error: DecodingError) {
         func path(_ keys: [any CodingKey]) -> String {
             var out = ""
             for key in keys {

@@ -1,0 +1,105 @@
+import CSkiffSpawn
+import FoundationEssentials
+import Glibc
+import SkiffOCI
+import SkiffSeccomp
+
+extension Runtime {
+    public struct ExecOptions: Sendable {
+        public var process: RuntimeSpec.Process
+        public var consoleSocket: String?
+        public var pidFile: String?
+        public var detach: Bool
+        public var preserveFDs: Int32
+        public init(process: RuntimeSpec.Process, consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false, preserveFDs: Int32 = 0) {
+            self.process = process
+            self.consoleSocket = consoleSocket
+            self.pidFile = pidFile
+            self.detach = detach
+            self.preserveFDs = preserveFDs
+        }
+    }
+
+    /// The container's own process config, the base of `exec`.
+    public func containerProcess(id: String) throws(RuntimeError) -> RuntimeSpec.Process? {
+        try store.load(id).config.process
+    }
+
+    /// Runs another process in a running container: its namespaces, cgroup,
+    /// seccomp filter and (unless given) capabilities. Returns the exit
+    /// status, or 0 right after start with `detach`.
+    public func exec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
+        let record = try store.load(id)
+        let status = self.status(record)
+        guard status == .running || status == .created else {
+            throw RuntimeError(stage: "exec", "cannot exec in a container that is \(status.rawValue)")
+        }
+        var process = options.process
+        if process.capabilities == nil { process.capabilities = record.config.process?.capabilities }
+
+        var plan = SpawnPlan()
+        try plan.applyProcess(process)
+        for (type, path) in record.namespaces.sorted(by: { $0.key < $1.key }) {
+            guard let kind = RuntimeSpec.NamespaceType(rawValue: type), let flag = SpawnPlan.namespaceFlags[kind] else { continue }
+            if kind == .pid {
+                plan.joinPIDNamespace = path
+            } else {
+                plan.joins.append(.init(path: path, nstype: flag))
+            }
+        }
+        let seccomp = try record.config.linux?.seccomp.map { (s) throws(RuntimeError) -> SeccompProgram in
+            do {
+                return try SeccompCompiler.compile(s)
+            } catch {
+                throw RuntimeError(stage: "seccomp", "config.json: \(error)")
+            }
+        }
+
+        var io = SpawnIO()
+        io.preserveFDs = options.preserveFDs
+        var proxy: TerminalProxy?
+        var closeAfterSpawn: [Int32] = []
+        defer { for fd in closeAfterSpawn { close(fd) } }
+        if plan.terminal {
+            if let socket = options.consoleSocket {
+                io.consoleSocketFD = try UnixSocket.connect(socket)
+                closeAfterSpawn.append(io.consoleSocketFD)
+            } else {
+                guard !options.detach else {
+                    throw RuntimeError(stage: "exec", "cannot allocate a tty for a detached process without --console-socket")
+                }
+                proxy = try TerminalProxy()
+                io.consoleSocketFD = proxy!.socketForChild
+            }
+        }
+
+        let child = try Spawner.spawn(plan, seccomp: seccomp, io: io)
+        defer { close(child.sync) }
+        var undo = Undo()
+        undo.add {
+            _ = Glibc.kill(child.pid, SIGKILL)
+            var st: Int32 = 0
+            _ = waitpid(child.pid, &st, 0)
+        }
+        do throws(RuntimeError) {
+            if let cgroup = record.cgroup { try CgroupSupport.add(pid: child.pid, to: cgroup) }
+            guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_PARENT.rawValue)) == 0 else {
+                throw RuntimeError.system("exec", "sync socket")
+            }
+            try waitUntilReady(child: child, spec: record.config, id: id, bundle: record.bundle)
+            guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_START.rawValue)) == 0 else {
+                throw RuntimeError.system("exec", "sync socket")
+            }
+            var msg = skiff_sync_msg()
+            if skiff_sync_recv(child.sync, &msg) == 1 { throw SpawnStep.error(msg) }
+            if let pidFile = options.pidFile {
+                try FileIO.writeAtomic(Paths.absolute(pidFile), Array(String(child.pid).utf8))
+            }
+        } catch {
+            undo.run()
+            throw error
+        }
+        if options.detach { return 0 }
+        return try ProcessWaiter.wait(child: child.pid, terminal: proxy)
+    }
+}

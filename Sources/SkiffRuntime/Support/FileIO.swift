@@ -1,0 +1,131 @@
+import Glibc
+
+/// Small file helpers on Glibc (the runtime stays off Foundation to start fast).
+public enum FileIO {
+    /// Reads a whole file.
+    public static func read(_ path: String) throws(RuntimeError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("read", "open \(path)") }
+        defer { close(fd) }
+        return try readAll(fd: fd, path: path)
+    }
+
+    public static func readAll(fd: Int32, path: String) throws(RuntimeError) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system("read", "read \(path)")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buffer[0..<n])
+        }
+        return out
+    }
+
+    public static func readString(_ path: String) throws(RuntimeError) -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same
+    /// directory, fsync'd, then renamed over the target.
+    public static func writeAtomic(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(RuntimeError) {
+        let tmp = "\(path).tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .system("write", "create \(tmp)") }
+        do throws(RuntimeError) {
+            try writeAll(fd: fd, bytes, path: tmp)
+            guard fsync(fd) == 0 else { throw RuntimeError.system("write", "fsync \(tmp)") }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let err = errno
+            unlink(tmp)
+            throw .system("write", "rename \(tmp) to \(path)", errno: err)
+        }
+    }
+
+    /// Writes `text` to an existing file (cgroup and /proc files), no temp file.
+    public static func writeInPlace(_ path: String, _ text: String) throws(RuntimeError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("write", "open \(path)") }
+        defer { close(fd) }
+        try writeAll(fd: fd, Array(text.utf8), path: path)
+    }
+
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(RuntimeError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system("write", "write \(path)")
+            }
+            offset += n
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// mkdir -p.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(RuntimeError) {
+        if isDirectory(path) { return }
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw .system("mkdir", "mkdir \(current)")
+            }
+        }
+    }
+
+    /// Names in a directory, without . and ..
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// rm -rf, without crossing into mount points.
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in list(path) { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+}
