@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -37,4 +39,18 @@ int skiff_pipe_cloexec(int fds[2]) {
 
 int skiff_setns(int fd, int nstype) {
     return setns(fd, nstype);
+}
+
+int skiff_open_in_root(const char *root, const char *path, int flags) {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    int saved = errno;
+    close(rootfd);
+    errno = saved;
+    return fd;
 }

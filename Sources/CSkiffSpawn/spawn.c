@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <net/if.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -273,6 +274,18 @@ static void do_mount(const struct skiff_spawn_config *cfg, int rootfd, const str
     if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
         fail(cfg, SKIFF_STEP_MOUNT, errno, "propagation of ", m->target);
     close(fd);
+}
+
+static void bring_up_loopback(const struct skiff_spawn_config *cfg) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail(cfg, SKIFF_STEP_LOOPBACK, errno, "socket(AF_INET)", NULL);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail(cfg, SKIFF_STEP_LOOPBACK, errno, "SIOCGIFFLAGS lo", NULL);
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail(cfg, SKIFF_STEP_LOOPBACK, errno, "SIOCSIFFLAGS lo up", NULL);
+    close(s);
 }
 
 static void make_devices(const struct skiff_spawn_config *cfg, int rootfd) {
@@ -548,24 +561,25 @@ static void set_capabilities(const struct skiff_spawn_config *cfg) {
     }
 }
 
-static void run_start_hooks(const struct skiff_spawn_config *cfg) {
-    for (size_t i = 0; i < cfg->n_start_hooks; i++) {
-        const struct skiff_hook *h = &cfg->start_hooks[i];
+/// Runs hooks one after the other, `state` on their stdin; any failure ends the child.
+static void run_hooks(const struct skiff_spawn_config *cfg, int step, const struct skiff_hook *hooks, size_t n, const char *state) {
+    for (size_t i = 0; i < n; i++) {
+        const struct skiff_hook *h = &hooks[i];
         int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0) fail(cfg, SKIFF_STEP_START_HOOKS, errno, "pipe for hook ", h->path);
+        if (pipe2(pipefd, O_CLOEXEC) < 0) fail(cfg, step, errno, "pipe for hook ", h->path);
         pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
-        if (pid < 0) fail(cfg, SKIFF_STEP_START_HOOKS, errno, "fork hook ", h->path);
+        if (pid < 0) fail(cfg, step, errno, "fork hook ", h->path);
         if (pid == 0) {
             dup2(pipefd[0], 0);
             execve(h->path, h->argv, h->envp);
             _exit(127);
         }
         close(pipefd[0]);
-        if (cfg->hook_state) (void)!write(pipefd[1], cfg->hook_state, strlen(cfg->hook_state));
+        if (state) (void)!write(pipefd[1], state, strlen(state));
         close(pipefd[1]);
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail(cfg, SKIFF_STEP_START_HOOKS, ECHILD, "startContainer hook failed: ", h->path);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail(cfg, step, ECHILD, "hook failed: ", h->path);
     }
 }
 
@@ -592,24 +606,27 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     // 4. A cgroup namespace rooted at our cgroup.
     if (cfg->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0) fail(cfg, SKIFF_STEP_UNSHARE_CGROUP, errno, "unshare(CLONE_NEWCGROUP)", NULL);
 
+    // 5. A new network namespace starts with lo down; runc and crun bring it up.
+    if (cfg->clone_flags & CLONE_NEWNET) bring_up_loopback(cfg);
+
     int peer = -1;
     int proc_fd_dir = -1;
     if (cfg->rootfs != NULL) {
-        // 5. Nothing we mount propagates back to the host.
+        // 6. Nothing we mount propagates back to the host.
         if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(cfg, SKIFF_STEP_ROOT_PROPAGATION, errno, "make / a recursive slave", NULL);
 
-        // 6. The rootfs becomes a mount point of its own.
+        // 7. The rootfs becomes a mount point of its own.
         if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) fail(cfg, SKIFF_STEP_BIND_ROOTFS, errno, "bind ", cfg->rootfs);
         int rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0) fail(cfg, SKIFF_STEP_BIND_ROOTFS, errno, "open ", cfg->rootfs);
 
-        // 7. Mounts, each target resolved inside the rootfs.
+        // 8. Mounts, each target resolved inside the rootfs.
         for (size_t i = 0; i < cfg->n_mounts; i++) do_mount(cfg, rootfd, &cfg->mounts[i]);
 
-        // 8. Devices and /dev symlinks.
+        // 9. Devices and /dev symlinks.
         make_devices(cfg, rootfd);
 
-        // 9. The terminal.
+        // 10. The terminal.
         if (cfg->terminal) peer = setup_console(cfg, rootfd);
 
         // The working directory exists before we pivot (runc creates it too).
@@ -626,19 +643,29 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
             if (proc_fd_dir < 0) fail(cfg, SKIFF_STEP_WAIT_START, errno, "open /proc/self/fd", NULL);
         }
 
-        // 10. createRuntime and createContainer hooks run in the parent now.
+        // 11. prestart and createRuntime hooks run in the parent now; it
+        // then sends the state, and createContainer hooks run here, in the
+        // container's mount namespace before pivot_root.
         if (cfg->hooks_in_parent) {
             send_step(cfg, SKIFF_STEP_HOOKS);
             wait_step(cfg, SKIFF_STEP_HOOKS);
+            char state[16384];
+            ssize_t n;
+            do {
+                n = recv(cfg->sync_fd, state, sizeof state - 1, 0);
+            } while (n < 0 && errno == EINTR);
+            if (n < 0) fail(cfg, SKIFF_STEP_HOOKS, errno, "receive the state for hooks", NULL);
+            state[n] = 0;
+            run_hooks(cfg, SKIFF_STEP_HOOKS, cfg->create_hooks, cfg->n_create_hooks, state);
         }
 
-        // 11. Into the new root.
+        // 12. Into the new root.
         close(rootfd);
         pivot_into(cfg);
         if (cfg->rootfs_propagation && mount(NULL, "/", NULL, cfg->rootfs_propagation, NULL) < 0)
             fail(cfg, SKIFF_STEP_PIVOT_ROOT, errno, "rootfsPropagation", NULL);
 
-        // 12-15. Sysctls, masked and read-only paths, read-only root.
+        // 13-16. Sysctls, masked and read-only paths, read-only root.
         write_sysctls(cfg);
         mask_paths(cfg);
         readonly_paths(cfg);
@@ -652,7 +679,7 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
         }
     }
 
-    // 16. Names.
+    // 17. Names.
     if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) fail(cfg, SKIFF_STEP_HOSTNAME, errno, "sethostname ", cfg->hostname);
     if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0) fail(cfg, SKIFF_STEP_HOSTNAME, errno, "setdomainname ", cfg->domainname);
 
@@ -665,10 +692,10 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
         if (peer > 2) close(peer);
     }
 
-    // 17. Working directory.
+    // 18. Working directory.
     if (cfg->cwd && chdir(cfg->cwd) < 0) fail(cfg, SKIFF_STEP_CWD, errno, "chdir ", cfg->cwd);
 
-    // 18-19. Limits.
+    // 19-20. Limits.
     for (size_t i = 0; i < cfg->n_rlimits; i++) {
         struct rlimit64 lim = {.rlim_cur = cfg->rlimits[i].soft, .rlim_max = cfg->rlimits[i].hard};
         if (setrlimit64(cfg->rlimits[i].resource, &lim) < 0) {
@@ -686,14 +713,14 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     }
     if (cfg->umask >= 0) umask((mode_t)cfg->umask);
 
-    // 20. The program, found before we report success.
+    // 21. The program, found before we report success.
     char exe[4096];
     find_executable(cfg, exe, sizeof exe);
 
-    // 21. Without no_new_privs, seccomp needs CAP_SYS_ADMIN: install it now.
+    // 22. Without no_new_privs, seccomp needs CAP_SYS_ADMIN: install it now.
     if (cfg->seccomp_filter && !cfg->no_new_privs) install_seccomp(cfg);
 
-    // 22-24. Who the process is and what it may do.
+    // 23-25. Who the process is and what it may do.
     drop_bounding(cfg);
     set_user(cfg);
     set_capabilities(cfg);
@@ -703,10 +730,10 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     if (syscall(SYS_close_range, 3 + cfg->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         fail(cfg, SKIFF_STEP_READY, errno, "close_range", NULL);
 
-    // 25. Created.
+    // 26. Created.
     send_step(cfg, SKIFF_STEP_READY);
 
-    // 26. Wait for `start`: a reader on the exec fifo, or the parent's go.
+    // 27. Wait for `start`: a reader on the exec fifo, or the parent's go.
     if (cfg->exec_fifo_fd >= 0) {
         char name[16];
         snprintf(name, sizeof name, "%d", cfg->exec_fifo_fd);
@@ -723,13 +750,13 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
         wait_step(cfg, SKIFF_STEP_WAIT_START);
     }
 
-    // 27. startContainer hooks, inside the container.
-    run_start_hooks(cfg);
+    // 28. startContainer hooks, inside the container.
+    run_hooks(cfg, SKIFF_STEP_START_HOOKS, cfg->start_hooks, cfg->n_start_hooks, cfg->hook_state);
 
     // With no_new_privs, seccomp goes in as late as possible.
     if (cfg->seccomp_filter && cfg->no_new_privs) install_seccomp(cfg);
 
-    // 28. The program. On success the sync socket closes (CLOEXEC): EOF tells the parent.
+    // 29. The program. On success the sync socket closes (CLOEXEC): EOF tells the parent.
     execve(exe, cfg->argv, cfg->envp);
     int err = errno;
     char msg[512];

@@ -132,7 +132,7 @@ public struct CgroupManager: Sendable {
     /// and removes the container's directories, then those `create` made above them if empty.
     public func destroy() throws(CgroupError) {
         if (try? isFrozen()) == true { try? thaw() }
-        try killAll()
+        killAll()
 
         // The container's own directories (and any below them), deepest first.
         let leaves = paths.directories.sorted { components(of: $0).count > components(of: $1).count }
@@ -204,15 +204,16 @@ public struct CgroupManager: Sendable {
 
     /// SIGKILLs everything in the cgroup until it is empty or the time is up (v2's cgroup.kill
     /// first where the kernel has it); what is still there makes rmdir fail with EBUSY later.
-    func killAll() throws(CgroupError) {
+    func killAll() {
         if paths.mode == .unified, let dir = paths.unified, fs.exists(dir + "/cgroup.kill") {
-            try fs.write(dir + "/cgroup.kill", "1")
+            try? fs.write(dir + "/cgroup.kill", "1")
         }
         let deadline = ContinuousClock.now + Self.emptyTimeout
+        let me = getpid()
         while true {
             let pids = allPids()
             if pids.isEmpty || ContinuousClock.now >= deadline { return }
-            for pid in pids where pid > 0 { kill(pid, SIGKILL) }
+            for pid in pids where pid > 0 && pid != me { kill(pid, SIGKILL) }
             pause(milliseconds: 10)
         }
     }
@@ -263,4 +264,22 @@ public struct CgroupManager: Sendable {
             pause(milliseconds: 1)
         }
     }
+}
+
+extension CgroupManager {
+    /// The device rules runc appends after a spec's own (its `AllowedDevices`): mknod of any node,
+    /// and use of null, zero, full, random, urandom, tty, ptmx and the pts. For v1's devices
+    /// controller; a runtime that wants runc's behaviour applies `spec rules + these`.
+    public static let standardDeviceRules: [RuntimeSpec.DeviceRule] = [
+        .init(allow: true, type: "c", access: "m"),
+        .init(allow: true, type: "b", access: "m"),
+        .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+        .init(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
+        .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
+        .init(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
+        .init(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
+        .init(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
+        .init(allow: true, type: "c", major: 136, access: "rwm"),
+        .init(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
+    ]
 }

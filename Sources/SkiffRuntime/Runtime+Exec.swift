@@ -39,6 +39,7 @@ extension Runtime {
 
         var plan = SpawnPlan()
         try plan.applyProcess(process)
+        plan.env = Passwd.withHome(plan.env, uid: plan.uid, rootfs: record.rootfs)
         for (type, path) in record.namespaces.sorted(by: { $0.key < $1.key }) {
             guard let kind = RuntimeSpec.NamespaceType(rawValue: type), let flag = SpawnPlan.namespaceFlags[kind] else { continue }
             if kind == .pid {

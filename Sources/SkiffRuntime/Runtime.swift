@@ -105,23 +105,24 @@ public struct Runtime: Sendable {
 
     // MARK: state / list
 
-    public func state(id: String) throws(RuntimeError) -> RuntimeState {
-        let record = try store.load(id)
-        return record.ociState(status: status(record))
-    }
-
-    public struct Listing: Sendable {
+    /// The OCI state plus what runc also reports (rootfs, created, owner).
+    public struct ContainerStatus: Sendable {
         public var state: RuntimeState
         public var created: String
         public var owner: String
         public var rootfs: String
     }
 
-    public func list() -> [Listing] {
-        store.ids().compactMap { id in
-            guard let record = try? store.load(id) else { return nil }
-            return Listing(state: record.ociState(status: status(record)), created: record.created, owner: record.owner, rootfs: record.rootfs)
-        }
+    public func state(id: String) throws(RuntimeError) -> ContainerStatus {
+        status(of: try store.load(id))
+    }
+
+    public func list() -> [ContainerStatus] {
+        store.ids().compactMap { id in (try? store.load(id)).map(status(of:)) }
+    }
+
+    func status(of record: ContainerRecord) -> ContainerStatus {
+        ContainerStatus(state: record.ociState(status: status(record)), created: record.created, owner: record.owner, rootfs: record.rootfs)
     }
 
     func status(_ record: ContainerRecord) -> RuntimeState.Status {
@@ -348,10 +349,13 @@ public struct Runtime: Sendable {
                 let state = RuntimeState(id: id, status: .creating, pid: child.pid, bundle: bundle, annotations: spec.annotations)
                 try HookRunner.run(spec.hooks?.prestart, kind: "prestart", state: state)
                 try HookRunner.run(spec.hooks?.createRuntime, kind: "createRuntime", state: state)
-                try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state)
                 guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_HOOKS.rawValue)) == 0 else {
                     throw .system("create", "sync socket")
                 }
+                // The child runs createContainer hooks with this state.
+                let json = Array((try? JSONEncoder().encode(state)) ?? Data())
+                let sent = json.withUnsafeBytes { send(child.sync, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard sent == json.count else { throw .system("create", "send state to the container process") }
             case SKIFF_STEP_READY.rawValue where msg.err == 0:
                 return
             default:

@@ -56,7 +56,7 @@ struct State: ParsableCommand {
     @ParentCommand var cli: SkiffRuntimeCLI
     @Argument var id: String
     func run() throws {
-        printJSON(try cli.global.runtime.state(id: id), pretty: true)
+        printJSON(List.Entry(try cli.global.runtime.state(id: id)), pretty: true)
     }
 }
 
@@ -112,6 +112,18 @@ struct List: ParsableCommand {
         var created: String
         var owner: String
         var annotations: [String: String]?
+
+        init(_ status: Runtime.ContainerStatus) {
+            ociVersion = status.state.ociVersion
+            id = status.state.id
+            pid = status.state.pid ?? 0
+            self.status = status.state.status.rawValue
+            bundle = status.state.bundle
+            rootfs = status.rootfs
+            created = status.created
+            owner = status.owner
+            annotations = status.state.annotations
+        }
     }
 
     func run() throws {
@@ -121,10 +133,7 @@ struct List: ParsableCommand {
             return
         }
         if format == "json" {
-            printJSON(items.map {
-                Entry(ociVersion: $0.state.ociVersion, id: $0.state.id, pid: $0.state.pid ?? 0, status: $0.state.status.rawValue,
-                      bundle: $0.state.bundle, rootfs: $0.rootfs, created: $0.created, owner: $0.owner, annotations: $0.state.annotations)
-            }, pretty: false)
+            printJSON(items.map(Entry.init), pretty: false)
             return
         }
         var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]

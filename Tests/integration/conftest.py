@@ -100,8 +100,14 @@ def session_dir():
     yield d
     ocitest.umount_under(d)
     shutil.rmtree(d, ignore_errors=True)
-    # The runtimes remove their leaf cgroups, not the shared parent.
+    # The runtimes remove their leaf cgroups, not the parents: remove this
+    # session's parent, and the shared top if no other session uses it.
     ocitest.remove_cgroup_dirs(ocitest.CGROUP_PARENT)
+    for d in ocitest.candidate_cgroup_dirs(ocitest.CGROUP_TOP):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
 
 
 @pytest.fixture(scope="session")

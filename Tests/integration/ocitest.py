@@ -26,12 +26,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MAKE_ROOTFS = REPO / "scripts" / "make-busybox-rootfs.sh"
 
-# Every container of the suite nests its cgroup under this relative path, so
+# Every container of the suite nests its cgroup under CGROUP_PARENT, a path
+# unique to this process (several test sessions may run at once on this
+# machine; each only looks at, and cleans, its own subtree).  Relative, so
 # that runc (and skiff) put it under the caller's own cgroup.  crun 1.8.1 on
 # cgroup v1 resolves a relative cgroupsPath against the hierarchy ROOT
-# instead (memory:/skiff-test/<id>, not memory:/process_api/<x>/skiff-test/<id>),
+# instead (memory:/skiff-test/..., not memory:/process_api/<x>/skiff-test/...),
 # so both places are checked for leftovers.
-CGROUP_PARENT = "skiff-test"
+CGROUP_TOP = "skiff-test"
+CGROUP_PARENT = f"{CGROUP_TOP}/s{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def new_cgroups_path() -> str:
+    return f"{CGROUP_PARENT}/{uuid.uuid4().hex[:16]}"
+
 
 DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
 
@@ -159,7 +167,7 @@ def make_bundle(dir, cached_rootfs, args, *, mutate=None, **kw) -> Bundle:
     dir.mkdir(parents=True, exist_ok=True)
     if not (dir / "rootfs").exists():
         subprocess.run(["cp", "-al", str(cached_rootfs), str(dir / "rootfs")], check=True)
-    kw.setdefault("cgroups_path", f"{CGROUP_PARENT}/{uuid.uuid4().hex}")
+    kw.setdefault("cgroups_path", new_cgroups_path())
     cfg = default_config(args, **kw)
     if mutate:
         mutate(cfg)
@@ -458,10 +466,10 @@ def _main(argv):
     ap.add_argument("--terminal", action="store_true")
     ap.add_argument("--hostname", default="skiff-it")
     ap.add_argument("--cgroups-path", default=None,
-                    help=f"default: {CGROUP_PARENT}/<random>; 'none' for no cgroupsPath")
+                    help=f"default: {CGROUP_TOP}/<random>; 'none' for no cgroupsPath")
     ap.add_argument("args", nargs="*", default=["sh"])
     ns = ap.parse_args(argv)
-    cg = ns.cgroups_path or f"{CGROUP_PARENT}/{uuid.uuid4().hex}"
+    cg = ns.cgroups_path or f"{CGROUP_TOP}/{uuid.uuid4().hex}"
     cfg = default_config(ns.args or ["sh"], hostname=ns.hostname,
                          cgroups_path=None if cg == "none" else cg,
                          rootfs=ns.rootfs, readonly=ns.readonly, terminal=ns.terminal)

@@ -20,11 +20,14 @@ def test_memory_limit_oom_kills(runtime, bundle, cid):
     # `tail` keeps everything after the last newline; /dev/zero has none, so
     # it tries to hold 100 MB and the OOM killer (32 MiB limit, swap limit
     # equal: no swap either) kills it with SIGKILL.  sh reports 128+9.
+    # Measured with both crun and runc, about 1 run in 10: the shell is
+    # OOM-killed too right after tail (its memory is not yet uncharged when
+    # sh next allocates), and `run` exits 137 with no output.  Both outcomes
+    # prove the limit.
     b = bundle(sh("head -c 100000000 /dev/zero | tail > /dev/null; echo status=$?"),
                mutate=with_resources(memory={"limit": 32 * MiB, "swap": 32 * MiB}))
     r = runtime.run(b, cid, timeout=120)
-    assert r.rc == 0, r
-    assert r.out.strip() == "status=137", r
+    assert (r.rc, r.out.strip()) in ((0, "status=137"), (137, "")), r
 
 
 def test_memory_limit_oom_kills_init(runtime, bundle, cid):

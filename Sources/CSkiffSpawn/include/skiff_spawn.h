@@ -19,35 +19,36 @@ extern "C" {
 
 /// The steps of the child, in the order they run. Reported with failures.
 enum skiff_step {
-    SKIFF_STEP_NONE = 0,
-    SKIFF_STEP_WAIT_PARENT,      // 1  wait for the parent: id maps written, cgroup joined
-    SKIFF_STEP_JOIN_NAMESPACE,   // 2  setns() into namespaces given by path
-    SKIFF_STEP_SET_IDS_IN_USERNS,// 3  become root of a new user namespace
-    SKIFF_STEP_UNSHARE_CGROUP,   // 4  unshare(CLONE_NEWCGROUP) once inside the cgroup
-    SKIFF_STEP_ROOT_PROPAGATION, // 5  make / a slave so nothing leaks to the host
-    SKIFF_STEP_BIND_ROOTFS,      // 6  bind the rootfs onto itself
-    SKIFF_STEP_MOUNT,            // 7  config mounts, resolved inside the rootfs
-    SKIFF_STEP_DEVICE,           // 8  device nodes and /dev symlinks
-    SKIFF_STEP_CONSOLE,          // 9  pty for a terminal, master sent to the console socket
-    SKIFF_STEP_HOOKS,            // 10 parent runs createRuntime/createContainer hooks
-    SKIFF_STEP_PIVOT_ROOT,       // 11 pivot_root (MS_MOVE+chroot fallback)
-    SKIFF_STEP_SYSCTL,           // 12 write sysctls
-    SKIFF_STEP_MASK_PATHS,       // 13 maskedPaths
-    SKIFF_STEP_READONLY_PATHS,   // 14 readonlyPaths
-    SKIFF_STEP_READONLY_ROOT,    // 15 remount / read-only
-    SKIFF_STEP_HOSTNAME,         // 16 sethostname/setdomainname
-    SKIFF_STEP_CWD,              // 17 chdir to process.cwd
-    SKIFF_STEP_RLIMIT,           // 18 setrlimit
-    SKIFF_STEP_OOM_SCORE,        // 19 /proc/self/oom_score_adj
-    SKIFF_STEP_FIND_EXECUTABLE,  // 20 look args[0] up in PATH
-    SKIFF_STEP_SECCOMP,          // 21 install the seccomp filter
-    SKIFF_STEP_SET_USER,         // 22 groups, gid, uid
-    SKIFF_STEP_CAPABILITIES,     // 23 bounding, effective, permitted, inheritable, ambient
-    SKIFF_STEP_NO_NEW_PRIVS,     // 24 prctl(PR_SET_NO_NEW_PRIVS)
-    SKIFF_STEP_READY,            // 25 created: tell the parent
-    SKIFF_STEP_WAIT_START,       // 26 wait for `start` on the exec fifo (or the parent's go)
-    SKIFF_STEP_START_HOOKS,      // 27 startContainer hooks
-    SKIFF_STEP_EXEC,             // 28 execve
+    SKIFF_STEP_NONE = 0,                
+    SKIFF_STEP_WAIT_PARENT = 1,         // wait for the parent: id maps written, cgroup joined
+    SKIFF_STEP_JOIN_NAMESPACE = 2,      // setns() into namespaces given by path
+    SKIFF_STEP_SET_IDS_IN_USERNS = 3,   // become root of a new user namespace
+    SKIFF_STEP_UNSHARE_CGROUP = 4,      // unshare(CLONE_NEWCGROUP) once inside the cgroup
+    SKIFF_STEP_LOOPBACK = 5,            // bring up lo in a new network namespace
+    SKIFF_STEP_ROOT_PROPAGATION = 6,    // make / a slave so nothing leaks to the host
+    SKIFF_STEP_BIND_ROOTFS = 7,         // bind the rootfs onto itself
+    SKIFF_STEP_MOUNT = 8,               // config mounts, resolved inside the rootfs
+    SKIFF_STEP_DEVICE = 9,              // device nodes and /dev symlinks
+    SKIFF_STEP_CONSOLE = 10,            // pty for a terminal, master sent to the console socket
+    SKIFF_STEP_HOOKS = 11,              // parent runs prestart/createRuntime hooks; we run createContainer
+    SKIFF_STEP_PIVOT_ROOT = 12,         // pivot_root (MS_MOVE+chroot fallback)
+    SKIFF_STEP_SYSCTL = 13,             // write sysctls
+    SKIFF_STEP_MASK_PATHS = 14,         // maskedPaths
+    SKIFF_STEP_READONLY_PATHS = 15,     // readonlyPaths
+    SKIFF_STEP_READONLY_ROOT = 16,      // remount / read-only
+    SKIFF_STEP_HOSTNAME = 17,           // sethostname/setdomainname
+    SKIFF_STEP_CWD = 18,                // chdir to process.cwd
+    SKIFF_STEP_RLIMIT = 19,             // setrlimit
+    SKIFF_STEP_OOM_SCORE = 20,          // /proc/self/oom_score_adj
+    SKIFF_STEP_FIND_EXECUTABLE = 21,    // look args[0] up in PATH
+    SKIFF_STEP_SECCOMP = 22,            // install the seccomp filter
+    SKIFF_STEP_SET_USER = 23,           // groups, gid, uid
+    SKIFF_STEP_CAPABILITIES = 24,       // bounding, effective, permitted, inheritable, ambient
+    SKIFF_STEP_NO_NEW_PRIVS = 25,       // prctl(PR_SET_NO_NEW_PRIVS)
+    SKIFF_STEP_READY = 26,              // created: tell the parent
+    SKIFF_STEP_WAIT_START = 27,         // wait for `start` on the exec fifo (or the parent's go)
+    SKIFF_STEP_START_HOOKS = 28,        // startContainer hooks
+    SKIFF_STEP_EXEC = 29,               // execve
 };
 
 /// One mount, in order. `target` is the path inside the container.
@@ -167,9 +168,12 @@ struct skiff_spawn_config {
     int preserve_fds;               // keep fds 3 .. 3+n-1 open across exec
     dev_t self_exe_dev;             // the runtime binary, refused as the container's program
     ino_t self_exe_ino;
-    const struct skiff_hook *start_hooks;
+    const struct skiff_hook *create_hooks;  // createContainer: after the parent's hooks, before pivot_root
+    size_t n_create_hooks;
+    const struct skiff_hook *start_hooks;   // startContainer: after start, before execve
     size_t n_start_hooks;
     const char *hook_state;         // state JSON written to startContainer hooks' stdin
+                                    // (createContainer hooks get the parent's, sent at SKIFF_STEP_HOOKS)
 };
 
 /// A message on the sync socket.
@@ -204,6 +208,9 @@ int skiff_recv_fd(int sock);
 #define SKIFF_CLONE_NEWNET 0x40000000
 #define SKIFF_CLONE_NEWTIME 0x00000080
 #define SKIFF_O_PATH 010000000
+
+/// Opens `path` inside `root` (openat2 RESOLVE_IN_ROOT): symlinks cannot leave it.
+int skiff_open_in_root(const char *root, const char *path, int flags);
 
 /// pipe2(fds, O_CLOEXEC).
 int skiff_pipe_cloexec(int fds[2]);

@@ -29,10 +29,15 @@ extension RuntimeSpec {
         Mount(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
     ]
 
+    /// The version `spec` writes: the oldest 1.x that carries every field
+    /// used here, so that crun and runc releases in use accept the bundle.
+    public static let defaultSpecVersion = "1.0.2"
+
     /// A config for `args` on the root filesystem `rootfs` (relative to the bundle).
     public static func makeDefault(args: [String] = ["sh"], rootfs: String = "rootfs", terminal: Bool = true) -> RuntimeSpec {
         let caps = defaultCapabilities
         return RuntimeSpec(
+            ociVersion: defaultSpecVersion,
             process: Process(
                 terminal: terminal,
                 args: args,

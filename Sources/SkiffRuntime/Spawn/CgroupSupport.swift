@@ -2,31 +2,16 @@ import Glibc
 import SkiffCgroups
 import SkiffOCI
 
-/// The runtime's use of SkiffCgroups: errors as RuntimeError, runc's default
-/// device rules, and the container's /sys/fs/cgroup mounts.
+/// The runtime's use of SkiffCgroups: errors as RuntimeError, runc's standard
+/// device rules after the config's, and the container's /sys/fs/cgroup mounts.
 enum CgroupSupport {
-    /// Devices every container may use (runc's allowed list), after the config's rules.
-    static let defaultDeviceRules: [RuntimeSpec.DeviceRule] = [
-        .init(allow: true, type: "c", access: "m"),
-        .init(allow: true, type: "b", access: "m"),
-        .init(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
-        .init(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
-        .init(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
-        .init(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
-        .init(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
-        .init(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
-        .init(allow: true, type: "c", major: 5, minor: 1, access: "rwm"),
-        .init(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
-        .init(allow: true, type: "c", major: 136, access: "rwm"),
-    ]
-
     static func create(
         cgroupsPath: String?, id: String, resources: RuntimeSpec.Resources?, devices: [RuntimeSpec.Device]?
     ) throws(RuntimeError) -> CgroupPaths {
         var resources = resources ?? RuntimeSpec.Resources()
         var rules = resources.devices ?? []
         if !rules.isEmpty {
-            rules += defaultDeviceRules
+            rules += CgroupManager.standardDeviceRules
             for d in devices ?? [] where d.type != "p" {
                 rules.append(.init(allow: true, type: d.type == "u" ? "c" : d.type, major: d.major, minor: d.minor, access: "rwm"))
             }

@@ -23,6 +23,12 @@ struct SpawnPlan {
         var path: String
         var args: [String]
         var env: [String]
+
+        init(_ hook: RuntimeSpec.Hook) {
+            path = hook.path
+            args = hook.args ?? [hook.path]
+            env = hook.env ?? []
+        }
     }
 
     var cloneFlags: Int32 = 0
@@ -59,6 +65,7 @@ struct SpawnPlan {
     var oomScoreAdj: Int32?
     var capabilities: (bounding: UInt64, effective: UInt64, permitted: UInt64, inheritable: UInt64, ambient: UInt64)?
     var noNewPrivileges = false
+    var createHooks: [Hook] = []
     var startHooks: [Hook] = []
 
     /// PATH from the process environment, for looking up args[0].
@@ -140,9 +147,11 @@ extension SpawnPlan {
         }
         let rootfs = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
         guard FileIO.isDirectory(rootfs) else {
-            throw RuntimeError(stage: "config", "config.json: root.path: \(rootfs) is not a directory", errno: ENOENT)
+            let problem = FileIO.exists(rootfs) ? "not a directory" : "no such file or directory"
+            throw RuntimeError(stage: "config", "config.json: root.path: \(rootfs): \(problem)", errno: ENOENT)
         }
         plan.rootfs = Self.realPath(rootfs)
+        plan.env = Passwd.withHome(plan.env, uid: plan.uid, rootfs: plan.rootfs!)
         plan.rootfsReadonly = root.readonly ?? false
 
         let linux = spec.linux ?? RuntimeSpec.Linux()
@@ -234,9 +243,8 @@ extension SpawnPlan {
             }
             plan.sysctls.append(("/proc/sys/" + (key.contains("/") ? key : key.replacingDots()), value))
         }
-        for hook in spec.hooks?.startContainer ?? [] {
-            plan.startHooks.append(Hook(path: hook.path, args: hook.args ?? [hook.path], env: hook.env ?? []))
-        }
+        plan.createHooks = (spec.hooks?.createContainer ?? []).map(Hook.init)
+        plan.startHooks = (spec.hooks?.startContainer ?? []).map(Hook.init)
         return plan
     }
 

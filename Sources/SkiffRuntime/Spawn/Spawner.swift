@@ -135,11 +135,15 @@ enum Spawner {
             cfg.self_exe_dev = exeStat.st_dev
             cfg.self_exe_ino = exeStat.st_ino
         }
-        let hooks = plan.startHooks.map { h in
-            skiff_hook(path: arena.string(h.path), argv: arena.stringArray(h.args), envp: arena.stringArray(h.env))
+        func cHooks(_ hooks: [SpawnPlan.Hook]) -> [skiff_hook] {
+            hooks.map { skiff_hook(path: arena.string($0.path), argv: arena.stringArray($0.args), envp: arena.stringArray($0.env)) }
         }
-        cfg.start_hooks = arena.array(hooks)
-        cfg.n_start_hooks = hooks.count
+        let createHooks = cHooks(plan.createHooks)
+        cfg.create_hooks = arena.array(createHooks)
+        cfg.n_create_hooks = createHooks.count
+        let startHooks = cHooks(plan.startHooks)
+        cfg.start_hooks = arena.array(startHooks)
+        cfg.n_start_hooks = startHooks.count
         cfg.hook_state = arena.optionalString(io.hookState)
 
         let pid = skiff_spawn(&cfg)
@@ -161,38 +165,40 @@ enum Spawner {
 
 /// The steps of the child, named for messages (enum skiff_step).
 enum SpawnStep {
+    static let names: [UInt32: String] = [
+        SKIFF_STEP_WAIT_PARENT.rawValue: "wait for parent",
+        SKIFF_STEP_JOIN_NAMESPACE.rawValue: "join namespace",
+        SKIFF_STEP_SET_IDS_IN_USERNS.rawValue: "user namespace ids",
+        SKIFF_STEP_UNSHARE_CGROUP.rawValue: "cgroup namespace",
+        SKIFF_STEP_LOOPBACK.rawValue: "loopback",
+        SKIFF_STEP_ROOT_PROPAGATION.rawValue: "root propagation",
+        SKIFF_STEP_BIND_ROOTFS.rawValue: "bind rootfs",
+        SKIFF_STEP_MOUNT.rawValue: "mount",
+        SKIFF_STEP_DEVICE.rawValue: "devices",
+        SKIFF_STEP_CONSOLE.rawValue: "console",
+        SKIFF_STEP_HOOKS.rawValue: "createContainer hooks",
+        SKIFF_STEP_PIVOT_ROOT.rawValue: "pivot_root",
+        SKIFF_STEP_SYSCTL.rawValue: "sysctl",
+        SKIFF_STEP_MASK_PATHS.rawValue: "masked paths",
+        SKIFF_STEP_READONLY_PATHS.rawValue: "readonly paths",
+        SKIFF_STEP_READONLY_ROOT.rawValue: "readonly rootfs",
+        SKIFF_STEP_HOSTNAME.rawValue: "hostname",
+        SKIFF_STEP_CWD.rawValue: "cwd",
+        SKIFF_STEP_RLIMIT.rawValue: "rlimit",
+        SKIFF_STEP_OOM_SCORE.rawValue: "oom score",
+        SKIFF_STEP_FIND_EXECUTABLE.rawValue: "exec",
+        SKIFF_STEP_SECCOMP.rawValue: "seccomp",
+        SKIFF_STEP_SET_USER.rawValue: "user",
+        SKIFF_STEP_CAPABILITIES.rawValue: "capabilities",
+        SKIFF_STEP_NO_NEW_PRIVS.rawValue: "no_new_privs",
+        SKIFF_STEP_READY.rawValue: "ready",
+        SKIFF_STEP_WAIT_START.rawValue: "wait for start",
+        SKIFF_STEP_START_HOOKS.rawValue: "startContainer hooks",
+        SKIFF_STEP_EXEC.rawValue: "exec",
+    ]
+
     static func name(_ step: Int32) -> String {
-        switch step {
-        case 1: "wait for parent"
-        case 2: "join namespace"
-        case 3: "user namespace ids"
-        case 4: "cgroup namespace"
-        case 5: "root propagation"
-        case 6: "bind rootfs"
-        case 7: "mount"
-        case 8: "devices"
-        case 9: "console"
-        case 10: "hooks"
-        case 11: "pivot_root"
-        case 12: "sysctl"
-        case 13: "masked paths"
-        case 14: "readonly paths"
-        case 15: "readonly rootfs"
-        case 16: "hostname"
-        case 17: "cwd"
-        case 18: "rlimit"
-        case 19: "oom score"
-        case 20: "exec"
-        case 21: "seccomp"
-        case 22: "user"
-        case 23: "capabilities"
-        case 24: "no_new_privs"
-        case 25: "ready"
-        case 26: "wait for start"
-        case 27: "startContainer hooks"
-        case 28: "exec"
-        default: "step \(step)"
-        }
+        names[UInt32(bitPattern: step)] ?? "step \(step)"
     }
 
     /// The message for a step that failed in the child, in runc's words
@@ -202,7 +208,7 @@ enum SpawnStep {
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
         let step = msg.step
-        if step == 20 {
+        if UInt32(bitPattern: step) == SKIFF_STEP_FIND_EXECUTABLE.rawValue {
             // Matched by Docker: "executable file not found" → 127, "permission denied" → 126.
             let text: String
             switch msg.err {
