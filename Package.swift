@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
-        .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime"], swiftSettings: strict),
+        .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
     ]
 )
