@@ -110,18 +110,25 @@ struct CgroupFS: Sendable {
         return rmdir(path) == 0 ? 0 : Glibc.errno
     }
 
-    /// Directory entries (not `.`/`..`), or nil if it cannot be listed.
-    func list(_ path: String) -> [String]? {
-        guard let dir = opendir(path) else { return nil }
+    /// The child cgroups of `path` (its subdirectories, by d_type: cgroupfs
+    /// reports it, so no stat per file), or [] if it cannot be listed.
+    func subdirectories(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let type = entry.pointee.d_type
+            guard type == UInt8(DT_DIR) || (type == UInt8(DT_UNKNOWN) && isDirectory(path + "/" + name(entry))) else { continue }
+            let name = name(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    private func name(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
     }
 }
 

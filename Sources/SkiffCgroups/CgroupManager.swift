@@ -196,7 +196,7 @@ public struct CgroupManager: Sendable {
             if let text = try? fs.readIfPresent(dir + "/cgroup.procs") {
                 result.formUnion(text.split(separator: "\n").compactMap { Int32($0) })
             }
-            for name in fs.list(dir) ?? [] where fs.isDirectory(dir + "/" + name) { walk(dir + "/" + name) }
+            for name in fs.subdirectories(dir) { walk(dir + "/" + name) }
         }
         for dir in paths.directories { walk(dir) }
         return result
@@ -220,7 +220,7 @@ public struct CgroupManager: Sendable {
 
     /// rmdir `dir` after any cgroups below it; ENOENT is fine, EBUSY is retried briefly.
     func removeTree(_ dir: String) throws(CgroupError) {
-        for name in fs.list(dir) ?? [] where fs.isDirectory(dir + "/" + name) {
+        for name in fs.subdirectories(dir) {
             try removeTree(dir + "/" + name)
         }
         let deadline = ContinuousClock.now + Self.emptyTimeout

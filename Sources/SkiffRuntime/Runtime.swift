@@ -394,3 +394,4 @@ enum Paths {
         return path == "." ? cwd : cwd + "/" + path
     }
 }
+

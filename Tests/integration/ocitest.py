@@ -304,10 +304,41 @@ class Runtime:
         return st
 
     def cleanup(self):
-        for cid in sorted(self.created):
-            if (self.root / cid).exists() or self.status(cid) is not None:
-                self.delete(cid, force=True)
+        """Force-delete whatever this runtime still knows (test teardown)."""
+        known = set()
+        r = self.cmd("list", "-q")
+        if r.rc == 0:
+            known |= set(r.out.split())
+        if self.root.is_dir():
+            known |= {p.name for p in self.root.iterdir() if p.is_dir()}
+        for cid in sorted(known | {c for c in self.created if (self.root / c).exists()}):
+            self.delete(cid, force=True)
         self.created.clear()
+
+
+# Module-level spellings of the verbs: run(runtime, bundle, id) etc.
+def run(runtime: Runtime, bundle, cid, **kw) -> Result:
+    return runtime.run(bundle, cid, **kw)
+
+
+def create(runtime: Runtime, bundle, cid, **kw) -> Result:
+    return runtime.create(bundle, cid, **kw)
+
+
+def start(runtime: Runtime, cid, **kw) -> Result:
+    return runtime.start(cid, **kw)
+
+
+def state(runtime: Runtime, cid) -> dict:
+    return runtime.state(cid)
+
+
+def kill(runtime: Runtime, cid, sig="TERM", **kw) -> Result:
+    return runtime.kill(cid, sig, **kw)
+
+
+def delete(runtime: Runtime, cid, **kw) -> Result:
+    return runtime.delete(cid, **kw)
 
 
 def _bpath(bundle):

@@ -30,14 +30,15 @@ public enum FileIO {
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same
-    /// directory, fsync'd, then renamed over the target.
+    /// directory, renamed over the target. Readers see the old file or the
+    /// new one, never a part. (No fsync: runtime state lives in /run, which
+    /// does not outlive a reboot.)
     public static func writeAtomic(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(RuntimeError) {
         let tmp = "\(path).tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .system("write", "create \(tmp)") }
         do throws(RuntimeError) {
             try writeAll(fd: fd, bytes, path: tmp)
-            guard fsync(fd) == 0 else { throw RuntimeError.system("write", "fsync \(tmp)") }
         } catch {
             close(fd)
             unlink(tmp)

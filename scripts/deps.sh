@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages skiff needs to build and test (idempotent).
+# Needs root; reaches only Debian's mirror (and PyPI for pytest if missing).
+set -euo pipefail
+
+packages=(
+    libseccomp-dev   # seccomp filters (SkiffSeccomp)
+    busybox-static   # the test and example root filesystem
+    crun runc        # reference runtimes the suite compares against
+    iproute2 procps  # ip, ps inside tests
+    hyperfine jq     # benchmarks
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
