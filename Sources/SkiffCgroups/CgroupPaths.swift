@@ -25,8 +25,9 @@ public struct CgroupPaths: Codable, Sendable, Equatable {
         self.created = created
     }
 
-    /// The v1 controllers a container is placed in, when mounted.
-    public static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio", "hugetlb"]
+    /// The v1 hierarchies a container is placed in, when mounted: the
+    /// controllers, and systemd's named hierarchy as runc and crun do.
+    public static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio", "hugetlb", "name=systemd"]
 
     /// The container's directories, each once: the v1 ones, then the cgroup2 one.
     public var directories: [String] {

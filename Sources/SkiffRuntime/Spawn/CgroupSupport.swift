@@ -102,9 +102,11 @@ enum CgroupSupport {
         for (controller, dir) in cgroup.controllers { byDirectory[dir, default: []].append(controller) }
         for (dir, controllers) in byDirectory.sorted(by: { $0.value.sorted()[0] < $1.value.sorted()[0] }) {
             let names = controllers.sorted().joined(separator: ",")
-            let target = dest + "/" + names
+            // A named hierarchy (name=systemd) is mounted as /sys/fs/cgroup/systemd.
+            let target = dest + "/" + (names.hasPrefix("name=") ? String(names.dropFirst(5)) : names)
             if cgroupNamespace {
-                entries.append(MountEntry(source: "cgroup", target: target, fstype: "cgroup", data: names, flags: options.flags))
+                let data = names.hasPrefix("name=") ? "none," + names : names
+                entries.append(MountEntry(source: "cgroup", target: target, fstype: "cgroup", data: data, flags: options.flags))
             } else {
                 entries.append(bind(dir, target))
             }
