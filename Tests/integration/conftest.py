@@ -90,11 +90,34 @@ def _ensure_hugetlb_v1():
         pytest.exit(f"cannot mount the hugetlb v1 hierarchy crun needs: {r.stderr}", returncode=3)
 
 
+def _remove_stale_session_cgroups():
+    """Empty cgroup parents of earlier sessions that were killed before
+    their teardown (skiff-test/s<pid>-<rand> whose pid is gone).  rmdir only
+    removes empty cgroups, so a live container is never affected."""
+    import re
+    for top in ocitest.candidate_cgroup_dirs(ocitest.CGROUP_TOP):
+        if not top.is_dir():
+            continue
+        for d in top.iterdir():
+            m = re.fullmatch(r"s(\d+)-[0-9a-f]+", d.name)
+            if d.is_dir() and m and not os.path.exists(f"/proc/{m.group(1)}"):
+                for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                    try:
+                        sub.rmdir()
+                    except OSError:
+                        pass
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+
+
 @pytest.fixture(scope="session")
 def session_dir():
     if os.geteuid() != 0:
         pytest.skip("the runtime integration suite needs root")
     _ensure_hugetlb_v1()
+    _remove_stale_session_cgroups()
     # Short paths: console sockets are limited to 108 bytes.
     d = Path(tempfile.mkdtemp(prefix="sit-", dir="/tmp"))
     yield d

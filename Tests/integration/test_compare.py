@@ -15,7 +15,6 @@ Measured differences crun 1.8.1 / runc 1.1.5 that are normalized away here:
 - stdio of a foreground `run` without terminal: crun passes the caller's
   fds through; runc 1.1.5 interposes pipes (it copies between them).
 """
-import re
 
 import pytest
 

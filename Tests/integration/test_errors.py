@@ -23,7 +23,6 @@ for (runc does not name config.json for a parse error, crun does not name
 `args` for a mistyped args), skiff is held to the better message and the
 reference runtime to what it prints.
 """
-import json
 import re
 
 import pytest

@@ -1,6 +1,4 @@
 """linux.resources: memory, pids and cpu limits, seen from inside and from the host."""
-from pathlib import Path
-
 import ocitest
 
 MiB = 1024 * 1024

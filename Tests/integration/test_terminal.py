@@ -7,8 +7,6 @@ import socket
 import threading
 import time
 
-import ocitest
-
 
 class ConsoleSocket:
     """A unix socket server that accepts one connection and receives the
