@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // OCI types: runtime-spec (and, later, image-spec) as plain Codable values.
@@ -26,6 +28,27 @@ let package = Package(
 
         // Debian's libseccomp.
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+
+        // Debian's zlib and libzstd, with C shims for their macros.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // tar archives (PAX, GNU), gzip and zstd streams, extraction that cannot leave its root,
+        // OCI whiteouts.
+        .target(name: "SkiffArchive", dependencies: ["CZlib", "CZstd"], swiftSettings: strict),
+
+        // Unpacked layers and containers' writable layers on overlayfs.
+        .target(name: "SkiffSnapshot", dependencies: ["SkiffArchive"], swiftSettings: strict),
+
+        // Content store (blobs), image store (metadata in SQLite), import, load and save.
+        .target(
+            name: "SkiffImage",
+            dependencies: [
+                "SkiffOCI", "SkiffArchive", "SkiffSnapshot",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
 
         // OCI seccomp config (and Docker's profile format) compiled to a BPF program.
         .target(name: "SkiffSeccomp", dependencies: ["SkiffOCI", "CSeccomp"], swiftSettings: strict),
@@ -48,6 +71,8 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage"], swiftSettings: strict),
+        .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),

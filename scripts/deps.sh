@@ -5,10 +5,13 @@ set -euo pipefail
 
 packages=(
     libseccomp-dev   # seccomp filters (SkiffSeccomp)
+    zlib1g-dev libzstd-dev  # layer compression (SkiffArchive)
+    libsqlite3-dev   # image and engine state (GRDB)
     busybox-static   # the test and example root filesystem
     crun runc        # reference runtimes the suite compares against
     iproute2 procps  # ip, ps inside tests
     hyperfine jq     # benchmarks
+    podman skopeo umoci  # image interoperability tests
 )
 missing=()
 for p in "${packages[@]}"; do
