@@ -177,3 +177,78 @@ import Testing
         #expect(!Support.fileExists("/tmp/skiff-pwned"))
     }
 }
+
+@Suite(.serialized) struct LayerTests {
+    let dir = Support.temporaryDirectory("skiff-layers")
+
+    /// A tar with one file, made by tar(1).
+    func layerTar(_ name: String, content: String) -> String {
+        let tree = dir + "/tree-\(name)"
+        let (rc, out) = Support.run("/bin/sh", ["-c", "mkdir -p \(tree)/layers && echo '\(content)' > '\(tree)/layers/\(name)' && tar -C \(tree) -cf \(tree).tar layers"])
+        precondition(rc == 0, out)
+        return tree + ".tar"
+    }
+
+    @Test func manyLayersMountPastTheOptionLengthLimit() async throws {
+        defer { Support.cleanup(dir) }
+        let store = try ImageStore(root: dir + "/data")
+        var layers: [LayerRecord] = []
+        // 120 layers: their paths alone are far longer than a page of mount options.
+        for i in 0..<120 {
+            let fd = Support.openFile(layerTar("l\(i)", content: "\(i)"))
+            layers.append(try await store.addLayer(FileDescriptorSource(fd: fd), parent: layers.last?.chainID))
+            close(fd)
+        }
+        let config = ImageConfig(architecture: "amd64", os: "linux", rootfs: .init(diffIDs: layers.map(\.diffID)))
+        let image = try await store.add(config: config, layers: layers, tags: ["many:layers"])
+        let target = dir + "/root"
+        mkdir(target, 0o755)
+        try await store.prepareRootfs(for: image, key: "many", at: target)
+        defer { store.removeRootfs(key: "many", at: target) }
+        #expect(Support.readText(target + "/layers/l0") == "0\n")
+        #expect(Support.readText(target + "/layers/l119") == "119\n")
+    }
+
+    @Test(arguments: [false, true])
+    func upperBecomesALayerWithWhiteouts(copy: Bool) async throws {
+        defer { Support.cleanup(dir) }
+        let store = try ImageStore(root: dir + "/data")
+        let fd = Support.openFile(Support.busyboxTar)
+        let base = try await store.importRootfs(FileDescriptorSource(fd: fd), tag: "base")
+        close(fd)
+        let target = dir + "/root"
+        mkdir(target, 0o755)
+        try await store.prepareRootfs(for: base, key: "c", at: target, copy: copy)
+        let (rc, out) = Support.run("/bin/sh", ["-c", "cd \(target) && echo new > etc/new && rm etc/group && rm -rf home && mkdir home && echo x > home/only"])
+        #expect(rc == 0, "\(out)")
+        store.removeRootfs(key: "c", at: target)
+        guard !copy else { return }  // a copy has no upper layer to diff
+
+        // Commit the overlay's upper layer as a new layer and image.
+        let active = try store.snapshots.prepare(key: "c2", layers: store.layerKeys(of: base))
+        try store.snapshots.mount(active, at: target)
+        _ = Support.run("/bin/sh", ["-c", "cd \(target) && echo new > etc/new && rm etc/group && rm -rf home && mkdir home && echo x > home/only"])
+        try OverlayMount.unmount(target)
+        let layer = try await store.addLayer(fromDirectory: active.upper, source: .overlayUpper, parent: base.layers[0].chainID)
+        store.snapshots.remove(key: "c2")
+        let tarList = Support.run("/bin/sh", ["-c", "gzip -dc \(store.content.path(layer.blob.digest)) | tar -t | sort"]).1
+        #expect(tarList.contains("etc/.wh.group"), "\(tarList)")
+        #expect(tarList.contains("home/.wh..wh..opq"), "\(tarList)")
+        #expect(tarList.contains("etc/new"))
+
+        var config = try await store.config(of: base)
+        config.rootfs.diffIDs.append(layer.diffID)
+        let child = try await store.add(config: config, layers: base.layers + [layer], tags: ["child"], parent: base.id)
+        try await store.prepareRootfs(for: child, key: "c3", at: target)
+        defer { store.removeRootfs(key: "c3", at: target) }
+        #expect(Support.readText(target + "/etc/new") == "new\n")
+        #expect(!Support.fileExists(target + "/etc/group"))
+        #expect(Support.run("/bin/sh", ["-c", "ls \(target)/home"]).1 == "only\n")
+        // The copy fallback, applying the same layers with whiteouts, agrees.
+        let copyTarget = dir + "/copy"
+        mkdir(copyTarget, 0o755)
+        try await store.prepareRootfs(for: child, key: "c4", at: copyTarget, copy: true)
+        defer { store.removeRootfs(key: "c4", at: copyTarget) }
+        #expect(Support.run("diff", ["-r", "--no-dereference", target, copyTarget]).0 == 0)
+    }
+}
