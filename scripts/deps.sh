@@ -11,7 +11,7 @@ packages=(
     crun runc        # reference runtimes the suite compares against
     iproute2 procps  # ip, ps inside tests
     hyperfine jq     # benchmarks
-    podman skopeo umoci  # image interoperability tests
+    podman skopeo umoci docker.io  # image interoperability tests (anchors)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -36,5 +36,16 @@ import Testing
                 uncompressed / tarTime / 1e6))
             try run(["rm", "-rf", ours, tar])
         }
+        if ProcessInfo.processInfo.environment["SKIFF_ARCHIVE_BENCH_PARTS"] != nil {
+            let inflate = try Self.seconds {
+                let source = try DecompressingSource(FileDescriptorSourceBox(try FileSource(layer)))
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+                defer { buffer.deallocate() }
+                while try source.read(into: buffer) > 0 {}
+            }
+            let plain = try dir.dir("plain")
+            let plainTime = try Self.seconds { try applyFile(layer.replacingOccurrences(of: ".tar.gz", with: ".tar"), to: plain, mode: .merged) }
+            print(String(format: "inflate only %.2f s; apply of the uncompressed tar %.2f s", inflate, plainTime))
+        }
     }
 }

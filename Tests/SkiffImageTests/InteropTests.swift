@@ -26,7 +26,8 @@ import Testing
     }
 
     func runPodman(_ args: [String]) -> (Int32, String) {
-        Support.run("podman", podman + args, environment: podmanEnvironment)
+        let command = Support.isolated(["podman"] + podman + args, scratch: dir + "/ns")
+        return Support.run(command[0], Array(command.dropFirst()), environment: podmanEnvironment)
     }
 
     func load(_ store: ImageStore, _ path: String) async throws -> ImageStore.LoadResult {
@@ -94,5 +95,84 @@ import Testing
         #expect(rc == 0, "umoci unpack: \(text)")
         #expect(Support.fileExists(dir + "/bundle/rootfs/bin/busybox"))
         #expect(Support.readText(dir + "/bundle/config.json")?.contains("\"sh\"") == true)
+    }
+
+    @Test(.enabled(if: Support.which("dockerd")))
+    func dockerSaveLoadsIntoSkiffAndBack() async throws {
+        defer { Support.cleanup(dir) }
+        let docker = try DockerDaemon(root: dir + "/docker")
+        defer { docker.stop() }
+        var (rc, out) = docker.run(["import", Support.busyboxTar, "dockerbb:latest"])
+        try #require(rc == 0, "docker import: \(out)")
+        let dockerID = out.split(separator: "\n").last.map(String.init) ?? ""
+        (rc, out) = docker.run(["save", "-o", dir + "/d.tar", "dockerbb:latest"])
+        try #require(rc == 0, "docker save: \(out)")
+
+        let store = try ImageStore(root: dir + "/skiff")
+        let loaded = try await load(store, dir + "/d.tar")
+        #expect(loaded.tags == ["dockerbb:latest"])
+        let image = try await store.resolve("dockerbb")
+        #expect(image.id.description == dockerID)
+
+        // Back: skiff's save loads into dockerd and runs.
+        try await store.tag(image, as: "fromskiff:1")
+        let fd = open(dir + "/s.tar", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try await store.save(["fromskiff:1"], format: .docker, to: FileSink(fd: fd))
+        close(fd)
+        (rc, out) = docker.run(["rmi", "dockerbb:latest"])
+        (rc, out) = docker.run(["load", "-i", dir + "/s.tar"])
+        #expect(rc == 0 && out.contains("fromskiff:1"), "docker load: \(out)")
+        (rc, out) = docker.run(["run", "--rm", "--network", "none", "fromskiff:1", "echo", "hello from skiff in docker"])
+        #expect(rc == 0 && out.contains("hello from skiff in docker"), "docker run: \(out)")
+    }
+}
+
+/// dockerd (Debian's docker.io) in a private root and mount namespace.
+struct DockerDaemon {
+    let root: String
+    let pid: pid_t
+
+    var socket: String { root + "/docker.sock" }
+
+    init(root: String) throws {
+        self.root = root
+        mkdir(root, 0o755)
+        let command = Support.isolated(
+            ["dockerd", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", root + "/pid",
+             "-H", "unix://" + root + "/docker.sock", "--bridge", "none", "--iptables=false", "--ip6tables=false",
+             "--ip-masq=false", "--userland-proxy=false"],
+            scratch: root + "/ns")
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, root + "/log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        let rc = posix_spawnp(&pid, command[0], &actions, nil, &argv, environ)
+        guard rc == 0 else { throw ImageError(.io, "spawn dockerd: \(rc)") }
+        self.pid = pid
+        for _ in 0..<200 {
+            if Support.run("docker", ["-H", "unix://" + root + "/docker.sock", "version"]).0 == 0 { return }
+            usleep(100_000)
+        }
+        stop()
+        throw ImageError(.io, "dockerd did not start: \(Support.readText(root + "/log") ?? "")")
+    }
+
+    func run(_ args: [String]) -> (Int32, String) {
+        Support.run("docker", ["-H", "unix://" + socket] + args)
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<100 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(100_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
     }
 }

@@ -55,6 +55,19 @@ enum Support {
         return ((status >> 8) & 0xff, String(decoding: out, as: UTF8.self))
     }
 
+    /// `command` in a private mount namespace where /run, /var/tmp and /etc
+    /// take writes in the test's own directory: the anchor tools (podman,
+    /// dockerd) leave nothing on the host.
+    static func isolated(_ command: [String], scratch: String) -> [String] {
+        let setup = """
+            set -e; mkdir -p '\(scratch)/etc-up' '\(scratch)/etc-work'
+            mount -t tmpfs none /run; mount -t tmpfs none /var/tmp
+            mount -t overlay overlay -o lowerdir=/etc,upperdir='\(scratch)/etc-up',workdir='\(scratch)/etc-work' /etc
+            exec "$@"
+            """
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c", setup, "sh"] + command
+    }
+
     static func which(_ tool: String) -> Bool {
         run("/bin/sh", ["-c", "command -v \(tool)"]).0 == 0
     }
