@@ -71,6 +71,9 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Drives the image store for bench/ (not installed).
+        .executableTarget(name: "skiff-bench", dependencies: ["SkiffImage"], swiftSettings: strict),
+
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
