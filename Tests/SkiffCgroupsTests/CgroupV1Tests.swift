@@ -40,7 +40,7 @@ import Testing
         #expect(!manager.paths.created.contains(base + "/memory/process_api/abc"))
         #expect(manager.paths.created.firstIndex(of: base + "/pids/skiff")! < manager.paths.created.firstIndex(of: base + "/pids/skiff/c1")!)
         #expect(manager.paths.created.contains(base + "/unified/skiff/c1"))
-        #expect(manager.paths.created.count == 2 * 9)
+        #expect(manager.paths.created.count == 2 * 10)  // 9 v1 hierarchies (with name=systemd) and cgroup2
     }
 
     @Test func cpusetIsCopiedIntoNewLevels() throws {
@@ -202,7 +202,7 @@ import Testing
         try manager.create(resources: nil)
         try manager.addProcess(pid: 4242)
         let procs = host.log.paths.filter { $0.hasSuffix("/cgroup.procs") }
-        #expect(procs.count == 9)  // 8 v1 hierarchies and the cgroup2 one
+        #expect(procs.count == 10)  // 9 v1 hierarchies (with name=systemd) and the cgroup2 one
         #expect(host.read(Self.dir("pids") + "/cgroup.procs") == "4242")
         #expect(host.read("/sys/fs/cgroup/unified/skiff/c1/cgroup.procs") == "4242")
         #expect(try manager.processes() == [4242])

@@ -73,6 +73,7 @@ final class FakeHost: Sendable {
             }
             mountinfo.append("40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd")
             procCgroup.insert("\(v1Mounts.count + 1):name=systemd:/", at: 0)
+            try populate("/sys/fs/cgroup/systemd", isMountRoot: true)
             if layout == .hybrid {
                 mountinfo.append("41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw")
                 procCgroup.append("0::\(ownUnified)")

@@ -95,8 +95,9 @@ import Testing
         #expect(paths.controllers["cpu"] == base + "/cpu/skiff/c1")
         #expect(paths.controllers["pids"] == base + "/pids/skiff/c1")
         #expect(paths.controllers["hugetlb"] == nil)  // not mounted
-        #expect(paths.controllers["name=systemd"] == nil)
-        #expect(paths.controllers.count == 8)
+        // systemd's named hierarchy too, as runc and crun place containers there.
+        #expect(paths.controllers["name=systemd"] == base + "/systemd/skiff/c1")
+        #expect(paths.controllers.count == 9)
         #expect(paths.unified == base + "/unified/skiff/c1")
         #expect(paths.unifiedMount == base + "/unified")
     }
