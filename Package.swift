@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // Directory helpers on Glibc shared by the stores and the runtime.
+        .target(name: "SkiffSystem", swiftSettings: strict),
+
         // OCI types: runtime-spec (and, later, image-spec) as plain Codable values.
         .target(name: "SkiffOCI", swiftSettings: strict),
 
@@ -38,13 +41,13 @@ let package = Package(
         .target(name: "SkiffArchive", dependencies: ["CZlib", "CZstd"], swiftSettings: strict),
 
         // Unpacked layers and containers' writable layers on overlayfs.
-        .target(name: "SkiffSnapshot", dependencies: ["SkiffArchive"], swiftSettings: strict),
+        .target(name: "SkiffSnapshot", dependencies: ["SkiffArchive", "SkiffSystem"], swiftSettings: strict),
 
         // Content store (blobs), image store (metadata in SQLite), import, load and save.
         .target(
             name: "SkiffImage",
             dependencies: [
-                "SkiffOCI", "SkiffArchive", "SkiffSnapshot",
+                "SkiffOCI", "SkiffArchive", "SkiffSnapshot", "SkiffSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -59,7 +62,7 @@ let package = Package(
         // The OCI runtime: bundles to isolated, limited processes.
         .target(
             name: "SkiffRuntime",
-            dependencies: ["SkiffOCI", "CSkiffSpawn", "SkiffSeccomp", "SkiffCgroups"],
+            dependencies: ["SkiffOCI", "CSkiffSpawn", "SkiffSeccomp", "SkiffCgroups", "SkiffSystem"],
             swiftSettings: strict),
 
         // runc-compatible command line.

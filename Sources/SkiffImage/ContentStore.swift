@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import SkiffArchive
 import SkiffOCI
+import SkiffSystem
 
 /// Content-addressed blobs (`<data-root>/content`):
 ///
@@ -16,9 +17,9 @@ public struct ContentStore: Sendable {
 
     public init(root: String) throws(ImageError) {
         self.root = root
-        try FS.makeDirectories(root + "/blobs/sha256")
-        try FS.makeDirectories(root + "/ingest")
-        for name in FS.list(root + "/ingest") { unlink(root + "/ingest/" + name) }
+        try makeDirectory(root + "/blobs/sha256")
+        try makeDirectory(root + "/ingest")
+        for name in Directories.list(root + "/ingest") { unlink(root + "/ingest/" + name) }
     }
 
     public func path(_ digest: Digest) -> String {
@@ -36,7 +37,7 @@ public struct ContentStore: Sendable {
 
     /// Every blob in the store.
     public func digests() -> [Digest] {
-        FS.list(root + "/blobs/sha256").compactMap { try? Digest.sha256($0) }
+        Directories.list(root + "/blobs/sha256").compactMap { try? Digest.sha256($0) }
     }
 
     /// A new blob being written; `commit` makes it visible.

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffSystem
 
 /// An image operation that failed, naming the image, blob or entry.
 public struct ImageError: Error, CustomStringConvertible, Sendable {
@@ -28,4 +29,13 @@ public struct ImageError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+}
+
+/// mkdir -p, failing as an ImageError.
+func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(ImageError) {
+    do {
+        try Directories.make(path, mode: mode)
+    } catch {
+        throw ImageError(.io, error.description)
+    }
 }

@@ -2,6 +2,7 @@ import FoundationEssentials
 import GRDB
 import Glibc
 import SkiffOCI
+import SkiffSystem
 import SkiffSnapshot
 
 /// A layer an image stands on.
@@ -45,7 +46,7 @@ public actor ImageStore {
     /// Opens (creating) the store under `root` (e.g. /var/lib/skiff).
     public init(root: String) throws(ImageError) {
         self.root = root
-        try FS.makeDirectories(root)
+        try makeDirectory(root)
         content = try ContentStore(root: root + "/content")
         do {
             snapshots = try SnapshotStore(root: root + "/snapshots")

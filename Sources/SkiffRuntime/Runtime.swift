@@ -1,6 +1,7 @@
 import CSkiffSpawn
 import FoundationEssentials
 import Glibc
+import SkiffSystem
 import SkiffCgroups
 import SkiffOCI
 import SkiffSeccomp
@@ -127,7 +128,7 @@ public struct Runtime: Sendable {
 
     func status(_ record: ContainerRecord) -> RuntimeState.Status {
         guard ProcessInfo.isAlive(record.pid, startTime: record.pidStartTime) else { return .stopped }
-        if FileIO.exists(store.fifoPath(record.id)) { return .created }
+        if Directories.exists(store.fifoPath(record.id)) { return .created }
         if let cgroup = record.cgroup, CgroupSupport.isFrozen(cgroup) { return .paused }
         return .running
     }
@@ -154,7 +155,7 @@ public struct Runtime: Sendable {
             record = try store.load(id)
         } catch {
             // A directory with no readable state is a leftover: force removes it.
-            if force, error.errno != ENOENT || FileIO.isDirectory(store.directory(id)) {
+            if force, error.errno != ENOENT || Directories.isDirectory(store.directory(id)) {
                 store.remove(id)
                 return
             }
@@ -221,7 +222,7 @@ public struct Runtime: Sendable {
 
     func loadSpec(bundle: String) throws(RuntimeError) -> RuntimeSpec {
         let path = bundle + "/config.json"
-        guard FileIO.exists(path) else {
+        guard Directories.exists(path) else {
             throw RuntimeError(stage: "config", "\(path): no such file (is \(bundle) an OCI bundle?)", errno: ENOENT)
         }
         let bytes = try FileIO.read(path)

@@ -186,24 +186,10 @@ extension DockerSeccompProfile {
 }
 
 extension SeccompError {
+    /// The field naming of config.json decoding errors, rooted at `profile`.
     init(profileDecoding error: DecodingError) {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.reduce("profile") { out, key in
-                key.intValue.map { "\(out)[\($0)]" } ?? "\(out).\(key.stringValue)"
-            }
-        }
-        switch error {
-        case .typeMismatch(let type, let context):
-            self.init(field: path(context.codingPath), problem: "expected \(type)")
-        case .valueNotFound(let type, let context):
-            self.init(field: path(context.codingPath), problem: "expected \(type), found null")
-        case .keyNotFound(let key, let context):
-            self.init(field: path(context.codingPath + [key]), problem: "required field is missing")
-        case .dataCorrupted(let context):
-            let reason = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            self.init(field: path(context.codingPath), problem: context.codingPath.isEmpty ? "not valid JSON: \(reason)" : context.debugDescription)
-        @unknown default:
-            self.init(field: "profile", problem: "\(error)")
-        }
+        let spec = SpecError(decoding: error)
+        let field = spec.field.isEmpty ? "profile" : (spec.field.hasPrefix("[") ? "profile" : "profile.") + spec.field
+        self.init(field: field, problem: spec.problem)
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffSystem
 
 /// A snapshot operation that failed: what was done and why.
 public struct SnapshotError: Error, CustomStringConvertible, Sendable {
@@ -15,4 +16,19 @@ public struct SnapshotError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+}
+
+extension SnapshotError {
+    init(_ error: SystemError) {
+        self.init(error.description, errno: error.errno)
+    }
+}
+
+/// mkdir -p, failing as a SnapshotError.
+func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SnapshotError) {
+    do {
+        try Directories.make(path, mode: mode)
+    } catch {
+        throw SnapshotError(error)
+    }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffSystem
 
 /// Unpacked layers and containers' writable layers on one filesystem
 /// (`<data-root>/snapshots`):
@@ -17,9 +18,9 @@ public struct SnapshotStore: Sendable {
     public init(root: String) throws(SnapshotError) {
         self.root = root
         for dir in [root, root + "/layers", root + "/active", root + "/tmp", root + "/empty"] {
-            try Dirs.make(dir)
+            try makeDirectory(dir)
         }
-        for name in Dirs.list(root + "/tmp") { Dirs.removeTree(root + "/tmp/" + name) }
+        for name in Directories.list(root + "/tmp") { Directories.removeTree(root + "/tmp/" + name) }
     }
 
     // MARK: Layers
@@ -28,14 +29,14 @@ public struct SnapshotStore: Sendable {
     public func layerPath(_ key: String) -> String { "\(root)/layers/\(key)/fs" }
 
     public func hasLayer(_ key: String) -> Bool {
-        Dirs.isDirectory(layerPath(key))
+        Directories.isDirectory(layerPath(key))
     }
 
     /// A fresh directory to unpack a layer into before its key is known;
     /// `adopt` makes it the layer, `discard` drops it.
     public func temporaryLayer() throws(SnapshotError) -> String {
         let tmp = "\(root)/tmp/unpack-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try Dirs.make(tmp + "/fs")
+        try makeDirectory(tmp + "/fs")
         return tmp + "/fs"
     }
 
@@ -45,27 +46,27 @@ public struct SnapshotStore: Sendable {
     public func adopt(_ temporary: String, as key: String) throws(SnapshotError) -> String {
         let dir = String(temporary.dropLast(3))  // .../unpack-x/fs → .../unpack-x
         if hasLayer(key) {
-            Dirs.removeTree(dir)
+            Directories.removeTree(dir)
         } else if rename(dir, "\(root)/layers/\(key)") != 0 {
             guard errno == EEXIST || errno == ENOTEMPTY else { throw .system("rename \(dir)") }
-            Dirs.removeTree(dir)
+            Directories.removeTree(dir)
         }
         return layerPath(key)
     }
 
     public func discard(_ temporary: String) {
-        Dirs.removeTree(String(temporary.dropLast(3)))
+        Directories.removeTree(String(temporary.dropLast(3)))
     }
 
     public func removeLayer(_ key: String) {
         let dir = "\(root)/layers/\(key)"
         let trash = "\(root)/tmp/rm-\(key)-\(getpid())"
-        if rename(dir, trash) == 0 { Dirs.removeTree(trash) }
+        if rename(dir, trash) == 0 { Directories.removeTree(trash) }
     }
 
     /// Chain ids of the layers present.
     public func layers() -> [String] {
-        Dirs.list(root + "/layers").filter { hasLayer($0) }
+        Directories.list(root + "/layers").filter { hasLayer($0) }
     }
 
     // MARK: Containers
@@ -90,8 +91,8 @@ public struct SnapshotStore: Sendable {
             if errno == EEXIST { throw SnapshotError("snapshot \(key) already exists", errno: EEXIST) }
             throw .system("mkdir \(dir)")
         }
-        try Dirs.make(dir + "/upper", mode: 0o755)
-        try Dirs.make(dir + "/work", mode: 0o700)
+        try makeDirectory(dir + "/upper", mode: 0o755)
+        try makeDirectory(dir + "/work", mode: 0o700)
         return Active(key: key, layers: layers, upper: dir + "/upper", work: dir + "/work")
     }
 
@@ -118,10 +119,10 @@ public struct SnapshotStore: Sendable {
     public func remove(key: String) {
         let dir = "\(root)/active/\(key)"
         let trash = "\(root)/tmp/rm-\(key)-\(getpid())"
-        if rename(dir, trash) == 0 { Dirs.removeTree(trash) }
+        if rename(dir, trash) == 0 { Directories.removeTree(trash) }
     }
 
     public func activeKeys() -> [String] {
-        Dirs.list(root + "/active")
+        Directories.list(root + "/active")
     }
 }

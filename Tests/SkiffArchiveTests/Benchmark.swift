@@ -53,3 +53,14 @@ import Testing
         }
     }
 }
+
+extension Benchmark {
+    /// Applies the layer named by `SKIFF_ARCHIVE_BENCH_APPLY` once (for strace/perf).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SKIFF_ARCHIVE_BENCH_APPLY"] != nil))
+    func applyOnce() throws {
+        let dir = try TempDir()
+        let out = try dir.dir("out")
+        let time = try Self.seconds { try applyFile(ProcessInfo.processInfo.environment["SKIFF_ARCHIVE_BENCH_APPLY"]!, to: out, mode: .merged) }
+        print(String(format: "apply %.2f s", time))
+    }
+}

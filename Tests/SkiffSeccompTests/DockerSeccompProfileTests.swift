@@ -156,7 +156,7 @@ private func profileError(
         (#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"]}]}"#,
          "profile.syscalls[0].action: required field is missing"),
         (#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": "zero", "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
-         "profile.syscalls[0].args[0].index: expected UInt"),
+         "profile.syscalls[0].args[0].index: expected an integer"),
     ])
     func errorsNameTheField(json: String, message: String) {
         #expect(profileError(json) == message)

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffSystem
 import SkiffOCI
 
 /// A mount as the spawn child performs it.
@@ -82,6 +83,6 @@ extension MountEntry {
             remountFlags: isBind ? options.remountFlags : 0,
             propagation: options.propagation,
             isBind: isBind,
-            sourceIsDirectory: isBind ? FileIO.isDirectory(source ?? "") : true)
+            sourceIsDirectory: isBind ? Directories.isDirectory(source ?? "") : true)
     }
 }

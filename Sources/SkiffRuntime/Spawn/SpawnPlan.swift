@@ -1,5 +1,6 @@
 import CSkiffSpawn
 import Glibc
+import SkiffSystem
 import SkiffOCI
 
 /// Everything the spawn child needs, as Swift values: built from a config
@@ -146,8 +147,8 @@ extension SpawnPlan {
             throw RuntimeError(stage: "config", "config.json: root: required (the container's root filesystem)")
         }
         let rootfs = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
-        guard FileIO.isDirectory(rootfs) else {
-            let problem = FileIO.exists(rootfs) ? "not a directory" : "no such file or directory"
+        guard Directories.isDirectory(rootfs) else {
+            let problem = Directories.exists(rootfs) ? "not a directory" : "no such file or directory"
             throw RuntimeError(stage: "config", "config.json: root.path: \(rootfs): \(problem)", errno: ENOENT)
         }
         plan.rootfs = Self.realPath(rootfs)

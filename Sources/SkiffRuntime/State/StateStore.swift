@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import SkiffSystem
 
 /// The runtime's state directory (`--root`, default /run/skiff-runtime):
 /// one directory per container holding state.json and, until `start`,
@@ -47,7 +48,7 @@ public struct StateStore: Sendable {
     func load(_ id: String) throws(RuntimeError) -> ContainerRecord {
         try StateStore.validate(id: id)
         let path = "\(directory(id))/state.json"
-        guard FileIO.exists(path) else {
+        guard Directories.exists(path) else {
             throw RuntimeError(stage: "state", "container \"\(id)\" does not exist", errno: ENOENT)
         }
         let bytes = try FileIO.read(path)
@@ -59,10 +60,10 @@ public struct StateStore: Sendable {
     }
 
     func remove(_ id: String) {
-        FileIO.removeTree(directory(id))
+        Directories.removeTree(directory(id))
     }
 
     func ids() -> [String] {
-        FileIO.list(root).filter { FileIO.exists("\(root)/\($0)/state.json") }.sorted()
+        Directories.list(root).filter { Directories.exists("\(root)/\($0)/state.json") }.sorted()
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffSystem
 
 /// Small file helpers on Glibc (the runtime stays off Foundation to start fast).
 public enum FileIO {
@@ -72,50 +73,12 @@ public enum FileIO {
         }
     }
 
-    public static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
-    }
-
-    public static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    /// mkdir -p.
+    /// mkdir -p, failing as a RuntimeError.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(RuntimeError) {
-        if isDirectory(path) { return }
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, mode) != 0 && errno != EEXIST {
-                throw .system("mkdir", "mkdir \(current)")
-            }
-        }
-    }
-
-    /// Names in a directory, without . and ..
-    public static func list(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    /// rm -rf, without crossing into mount points.
-    public static func removeTree(_ path: String) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            for name in list(path) { removeTree(path + "/" + name) }
-            rmdir(path)
-        } else {
-            unlink(path)
+        do {
+            try Directories.make(path, mode: mode)
+        } catch {
+            throw RuntimeError(stage: "mkdir", error.description, errno: error.errno)
         }
     }
 }

@@ -1,23 +1,43 @@
 import Glibc
 
-/// Directory helpers for the snapshot store.
-enum Dirs {
-    static func isDirectory(_ path: String) -> Bool {
+/// A failed system call: what was attempted and the errno.
+public struct SystemError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var errno: Int32
+
+    public init(_ operation: String, errno: Int32 = Glibc.errno) {
+        self.operation = operation
+        self.errno = errno
+    }
+
+    public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
+}
+
+/// Directory helpers on Glibc, shared by the stores and the runtime (no
+/// Foundation: the runtime binary must start fast).
+public enum Directories {
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// True for a directory (not following a final symlink).
+    public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// mkdir -p.
-    static func make(_ path: String, mode: mode_t = 0o755) throws(SnapshotError) {
+    /// mkdir -p; the last component gets `mode`.
+    public static func make(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         if isDirectory(path) { return }
-        var current = ""
+        var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, mode) != 0 && errno != EEXIST { throw .system("mkdir \(current)") }
+            if mkdir(current, mode) != 0 && Glibc.errno != EEXIST { throw SystemError("mkdir \(current)") }
         }
     }
 
-    static func list(_ path: String) -> [String] {
+    /// Names in a directory, without . and .. ([] if it cannot be read).
+    public static func list(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []
@@ -33,7 +53,7 @@ enum Dirs {
     /// rm -rf that never follows links and never descends into another
     /// filesystem: a mount point below (a container's root, a volume) is
     /// detached, not emptied.
-    static func removeTree(_ path: String) {
+    public static func removeTree(_ path: String) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         removeTree(path, device: st.st_dev)
