@@ -77,7 +77,7 @@ let package = Package(
         // Drives the image store for bench/ (not installed).
         .executableTarget(name: "skiff-bench", dependencies: ["SkiffImage"], swiftSettings: strict),
 
-        .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage"], swiftSettings: strict),
+        .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),

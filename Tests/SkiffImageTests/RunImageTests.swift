@@ -1,0 +1,48 @@
+import FoundationEssentials
+import Glibc
+import SkiffArchive
+import SkiffImage
+import SkiffOCI
+import SkiffRuntime
+import Testing
+
+/// From an imported image to a running container: the image's root as an
+/// overlay, its config as the process, skiff's runtime running it.
+@Suite(.serialized) struct RunImageTests {
+    let dir = Support.temporaryDirectory("skiff-run-image")
+
+    @Test func importedImageRunsWithItsConfig() async throws {
+        defer { Support.cleanup(dir) }
+        let store = try ImageStore(root: dir + "/data")
+        let fd = Support.openFile(Support.busyboxTar)
+        let image = try await store.importRootfs(
+            FileDescriptorSource(fd: fd),
+            changes: ["ENV GREETING=hello", "WORKDIR /srv", "CMD [\"sh\", \"-c\", \"echo $GREETING from $(pwd) > /out\"]"], tag: "runme")
+        close(fd)
+        let config = try await store.config(of: image)
+
+        let bundle = dir + "/bundle"
+        mkdir(bundle, 0o755)
+        mkdir(bundle + "/rootfs", 0o755)
+        try await store.prepareRootfs(for: image, key: "run1", at: bundle + "/rootfs")
+        defer { store.removeRootfs(key: "run1", at: bundle + "/rootfs") }
+
+        var spec = RuntimeSpec.makeDefault(args: config.config?.cmd ?? [], terminal: false)
+        spec.process?.env = config.config?.env
+        spec.process?.cwd = config.config?.workingDir ?? "/"
+        spec.root = .init(path: "rootfs", readonly: false)
+        spec.linux?.cgroupsPath = "skiff-image-test/\(getpid())"
+        let json = Array(try JSONEncoder().encode(spec))
+        let cfd = open(bundle + "/config.json", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = json.withUnsafeBytes { write(cfd, $0.baseAddress, $0.count) }
+        close(cfd)
+
+        let runtime = Runtime(root: dir + "/state")
+        let status = try runtime.run(id: "img-run", options: .init(bundle: bundle), detach: false)
+        #expect(status == 0)
+        #expect(Support.readText(bundle + "/rootfs/out") == "hello from /srv\n")
+        // The write landed in the container's layer, not the image's.
+        #expect(Support.readText(store.snapshots.active(key: "run1", layers: []).upper + "/out") == "hello from /srv\n")
+    }
+}
+
