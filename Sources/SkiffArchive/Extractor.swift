@@ -16,13 +16,20 @@ public struct ExtractOptions: Sendable {
     public var ownership: Ownership
     /// Ignore xattrs the file system refuses (EPERM, ENOTSUP) instead of failing.
     public var bestEffortXattrs: Bool
-    /// Bytes per write(2) at most; contents come straight from the tar reader's buffer.
+    /// Bytes per read and per write(2) at most; contents go from the tar reader's buffer
+    /// straight to the file.
     public var bufferSize: Int
+    /// Decompress on a helper thread, overlapping with the file system work (layers only).
+    public var decompressInBackground: Bool
 
-    public init(ownership: Ownership = .preserve, bestEffortXattrs: Bool = false, bufferSize: Int = 1 << 20) {
+    public init(
+        ownership: Ownership = .preserve, bestEffortXattrs: Bool = false, bufferSize: Int = 1 << 20,
+        decompressInBackground: Bool = true
+    ) {
         self.ownership = ownership
         self.bestEffortXattrs = bestEffortXattrs
         self.bufferSize = bufferSize
+        self.decompressInBackground = decompressInBackground
     }
 }
 

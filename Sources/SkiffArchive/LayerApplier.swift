@@ -28,7 +28,9 @@ public enum LayerApplier {
     /// `directory`, which nothing in the layer can leave: paths that climb out with `..` and hard
     /// links pointing outside are errors; absolute paths and symlinks resolve inside it.
     ///
-    /// Reads `layer` to its end, so an `ObservingSource` under it sees the whole blob. To see the
+    /// Reads `layer` to its end, so an `ObservingSource` under it sees the whole blob. A compressed
+    /// stream is decompressed on a helper thread (`ExtractOptions.decompressInBackground`), so
+    /// the stages below, observers included, run there; it has ended when this returns. To see the
     /// uncompressed stream too (the diffID), decompress yourself —
     /// `ObservingSource(DecompressingSource(ObservingSource(file, ...)), ...)` — and pass that:
     /// plain streams go through detection untouched.
@@ -36,8 +38,20 @@ public enum LayerApplier {
     public static func apply<S: ByteSource>(
         layer: S, to directory: String, mode: ApplyMode, options: ExtractOptions = ExtractOptions()
     ) throws -> LayerApplyResult {
-        let reader = TarReader(try DecompressingSource(layer, bufferSize: options.bufferSize), bufferSize: options.bufferSize)
         let root = try ExtractionRoot(path: directory)
+        let decompressor = try DecompressingSource(layer, bufferSize: options.bufferSize)
+        if decompressor.algorithm != .none, options.decompressInBackground {
+            let readAhead = ReadAheadSource(decompressor, chunkSize: options.bufferSize)
+            try readAhead.start()
+            defer { readAhead.close() }
+            return try apply(TarReader(readAhead, bufferSize: options.bufferSize), root: root, mode: mode, options: options)
+        }
+        return try apply(TarReader(decompressor, bufferSize: options.bufferSize), root: root, mode: mode, options: options)
+    }
+
+    private static func apply<S: ByteSource>(
+        _ reader: TarReader<S>, root: ExtractionRoot, mode: ApplyMode, options: ExtractOptions
+    ) throws -> LayerApplyResult {
         let applier = Applier(root: root, mode: mode, options: options)
         var count = 0
         while let entry = try reader.next() {

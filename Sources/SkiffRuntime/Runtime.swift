@@ -35,7 +35,8 @@ public struct Runtime: Sendable {
     /// process waiting for `start`. Returns its pid.
     @discardableResult
     public func create(id: String, options: CreateOptions) throws(RuntimeError) -> Int32 {
-        let (record, child) = try launch(id: id, options: options, mode: .create)
+        let bundle = SpawnPlan.realPath(Paths.absolute(options.bundle))
+        let (record, child) = try launch(id: id, spec: try loadSpec(bundle: bundle), bundle: bundle, options: options, mode: .create)
         close(child.sync)
         return record.pid
     }
@@ -72,19 +73,17 @@ public struct Runtime: Sendable {
     /// create + start; without `detach`, waits for the process, forwarding
     /// signals, deletes the container and returns its exit status.
     public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false) throws(RuntimeError) -> Int32 {
-        var spec = try loadSpec(bundle: options.bundle)
-        let terminal = spec.process?.terminal ?? false
+        let bundle = SpawnPlan.realPath(Paths.absolute(options.bundle))
+        let spec = try loadSpec(bundle: bundle)
         var proxy: TerminalProxy?
-        var options = options
-        if terminal && options.consoleSocket == nil {
+        if spec.process?.terminal == true && options.consoleSocket == nil {
             guard !detach else {
                 throw RuntimeError(stage: "run", "cannot allocate a tty for a detached container without --console-socket")
             }
             proxy = try TerminalProxy()
-            options.consoleSocket = nil
-            spec.process?.terminal = true
         }
-        let (record, child) = try launch(id: id, options: options, mode: .run(consoleFD: proxy?.socketForChild ?? -1))
+        let (record, child) = try launch(
+            id: id, spec: spec, bundle: bundle, options: options, mode: .run(consoleFD: proxy?.socketForChild ?? -1))
         defer { close(child.sync) }
         // Go: exec, then EOF on the sync socket (or the exec error).
         guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_START.rawValue)) == 0 else {
@@ -233,9 +232,10 @@ public struct Runtime: Sendable {
         }
     }
 
-    func launch(id: String, options: CreateOptions, mode: LaunchMode) throws(RuntimeError) -> (ContainerRecord, SpawnedChild) {
-        let bundle = SpawnPlan.realPath(Paths.absolute(options.bundle))
-        let spec = try loadSpec(bundle: bundle)
+    /// Creates the container for `spec` (read from `bundle`, an absolute path).
+    func launch(
+        id: String, spec: RuntimeSpec, bundle: String, options: CreateOptions, mode: LaunchMode
+    ) throws(RuntimeError) -> (ContainerRecord, SpawnedChild) {
         try store.reserve(id)
         var undo = Undo()
         undo.add { store.remove(id) }
