@@ -22,14 +22,20 @@ public struct ExtractOptions: Sendable {
     /// Decompress on a helper thread, overlapping with the file system work (layers only).
     public var decompressInBackground: Bool
 
+    /// Resolve paths with openat2(RESOLVE_IN_ROOT); false walks them component by component in
+    /// Swift instead, which is also what happens where openat2 is missing. Both keep every path
+    /// inside the root.
+    public var useOpenat2: Bool
+
     public init(
         ownership: Ownership = .preserve, bestEffortXattrs: Bool = false, bufferSize: Int = 1 << 20,
-        decompressInBackground: Bool = true
+        decompressInBackground: Bool = true, useOpenat2: Bool = true
     ) {
         self.ownership = ownership
         self.bestEffortXattrs = bestEffortXattrs
         self.bufferSize = bufferSize
         self.decompressInBackground = decompressInBackground
+        self.useOpenat2 = useOpenat2
     }
 }
 
@@ -43,11 +49,22 @@ final class ExtractionRoot {
     private var cachedPath: [UInt8]?
     private var cachedFD: Int32 = -1
 
-    init(path: String) throws {
+    /// Resolves paths in Swift, component by component, instead of with openat2: asked for, or
+    /// because openat2 is missing (Linux < 5.6, or a seccomp filter that predates it).
+    let resolvesManually: Bool
+
+    init(path: String, useOpenat2: Bool = true) throws {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw ArchiveError.system("extraction root \"\(path)\"", "open") }
         self.fd = fd
         self.path = path
+        if useOpenat2 {
+            let probe = czlib_openat2_in_root(fd, ".", O_PATH_FLAG | O_DIRECTORY | O_CLOEXEC, 0)
+            if probe >= 0 { close(probe) }
+            resolvesManually = probe < 0 && (errno == ENOSYS || errno == EPERM)
+        } else {
+            resolvesManually = true
+        }
     }
 
     deinit {
@@ -65,10 +82,27 @@ final class ExtractionRoot {
         cachedPath = nil
     }
 
-    /// openat2 below the root; -1 with errno on failure.
-    func open(_ path: [UInt8], flags: Int32, mode: UInt32 = 0) -> Int32 {
-        if path.isEmpty { return withCString([0x2e]) { czlib_openat2_in_root(fd, $0, flags | O_CLOEXEC, mode) } }
-        return withCString(path) { czlib_openat2_in_root(fd, $0, flags | O_CLOEXEC, mode) }
+    /// Opens the directory at `path` below the root (`flags` must include O_DIRECTORY; with
+    /// O_NOFOLLOW a final symlink is not followed); -1 with errno on failure.
+    func open(_ path: [UInt8], flags: Int32) -> Int32 {
+        precondition(flags & O_DIRECTORY != 0, "ExtractionRoot.open is for directories")
+        if !resolvesManually {
+            return withCString(path.isEmpty ? [0x2e] : path) { czlib_openat2_in_root(fd, $0, flags | O_CLOEXEC, 0) }
+        }
+        do {
+            if flags & O_NOFOLLOW != 0, !path.isEmpty {
+                let (parent, name) = TarPath.split(path)
+                let parentFD = try walk(parent, create: false, subject: "")
+                defer { close(parentFD) }
+                return withCString(name) { openat(parentFD, $0, flags | O_CLOEXEC) }
+            }
+            let resolved = try walk(path, create: false, subject: "")
+            defer { close(resolved) }
+            return withCString([0x2e]) { openat(resolved, $0, flags | O_CLOEXEC) }
+        } catch {
+            errno = (error as? ArchiveError)?.errno ?? EIO
+            return -1
+        }
     }
 
     /// A handle (O_PATH) on the directory at `path`, made with its parents (0755) if missing
@@ -91,7 +125,7 @@ final class ExtractionRoot {
             throw ArchiveError.system(subject(), "open directory \"\(TarPath.text(path))\"")
         }
         guard create else { return nil }
-        let made = try makeDirectories(path, subject: subject())
+        let made = try walk(path, create: true, subject: subject())
         defer { close(made) }
         let reopened = withCString([0x2e]) { openat(made, $0, flags | O_DIRECTORY | O_CLOEXEC) }
         if reopened < 0 { throw ArchiveError.system(subject(), "open directory \"\(TarPath.text(path))\"") }
@@ -99,11 +133,11 @@ final class ExtractionRoot {
     }
 
     /// Resolves `path` below the root one component at a time, as the kernel would with the root
-    /// as `/`, making each missing directory (0755) on the way, including the targets of dangling
-    /// symlinks (as `mkdir -p` does in a chroot). Every step is an `*at` call with `O_NOFOLLOW`
-    /// on a directory already inside the root; `..` pops a stack that never goes below it.
-    /// Returns an O_PATH handle on the directory.
-    private func makeDirectories(_ path: [UInt8], subject: @autoclosure () -> String) throws -> Int32 {
+    /// as `/`, and, when `create`, makes each missing directory (0755) on the way, including the
+    /// targets of dangling symlinks (as `mkdir -p` does in a chroot). Every step is an `*at` call
+    /// with `O_NOFOLLOW` on a directory already inside the root; `..` pops a stack that never
+    /// goes below it. Returns an O_PATH handle on the directory.
+    private func walk(_ path: [UInt8], create: Bool, subject: @autoclosure () -> String) throws -> Int32 {
         var stack: [Int32] = [dup(fd)]
         defer { for handle in stack { close(handle) } }
         if stack[0] < 0 { throw ArchiveError.system(subject(), "dup") }
@@ -119,7 +153,7 @@ final class ExtractionRoot {
             let current = stack[stack.count - 1]
             let next = try withCString(name) { cName -> Int32 in
                 var handle = openat(current, cName, O_PATH_FLAG | O_NOFOLLOW | O_CLOEXEC)
-                if handle < 0, errno == ENOENT {
+                if handle < 0, errno == ENOENT, create {
                     if mkdirat(current, cName, 0o755) != 0, errno != EEXIST {
                         throw ArchiveError.system(subject(), "mkdir \"\(TarPath.text(path))\"")
                     }

@@ -38,7 +38,7 @@ public enum LayerApplier {
     public static func apply<S: ByteSource>(
         layer: S, to directory: String, mode: ApplyMode, options: ExtractOptions = ExtractOptions()
     ) throws -> LayerApplyResult {
-        let root = try ExtractionRoot(path: directory)
+        let root = try ExtractionRoot(path: directory, useOpenat2: options.useOpenat2)
         let decompressor = try DecompressingSource(layer, bufferSize: options.bufferSize)
         if decompressor.algorithm != .none, options.decompressInBackground {
             let readAhead = ReadAheadSource(decompressor, chunkSize: options.bufferSize)
@@ -75,6 +75,7 @@ final class Applier {
 
     static let whiteoutPrefix = Array(".wh.".utf8)
     static let opaqueMarker = Array(".wh..wh..opq".utf8)
+    static let aufsMetaPrefix = Array(".wh..wh.".utf8)
 
     init(root: ExtractionRoot, mode: ApplyMode, options: ExtractOptions) {
         self.root = root
@@ -84,10 +85,16 @@ final class Applier {
     }
 
     func apply<S: ByteSource>(_ entry: TarEntry, from reader: TarReader<S>) throws {
+        if entry.pathBytes.contains(0) || entry.linkTargetBytes.contains(0) {
+            throw ArchiveError(.unsafePath, ArchiveError.entry(entry.path), "path or link target contains NUL")
+        }
         guard let path = TarPath.clean(entry.pathBytes) else {
             throw ArchiveError(.unsafePath, ArchiveError.entry(entry.path), "path leaves the root")
         }
         if mode != .verbatim, !path.isEmpty {
+            // AUFS bookkeeping at the top (`.wh..wh.plnk/`, `.wh..wh.aufs`, `.wh..wh.orph/`) is
+            // not content; Docker skips it too.
+            if path.starts(with: Self.aufsMetaPrefix), !path.starts(with: Self.opaqueMarker) { return }
             let (parent, name) = TarPath.split(path)
             if name.starts(with: Self.whiteoutPrefix) {
                 if name == Self.opaqueMarker {

@@ -33,18 +33,7 @@ final class ReadAheadSource<Base: ByteSource>: ByteSource, @unchecked Sendable {
     /// Starts the helper thread.
     func start() throws {
         precondition(thread == nil, "ReadAheadSource started twice")
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            let source = Unmanaged<ReadAheadSource>.fromOpaque(context!).takeRetainedValue()
-            source.produce()
-            return nil
-        }, context)
-        if status != 0 {
-            Unmanaged<ReadAheadSource>.fromOpaque(context).release()
-            throw ArchiveError(.system, "read-ahead thread", "pthread_create", errno: status)
-        }
-        self.thread = thread
+        self.thread = try startThread(ThreadBody(self))
     }
 
     deinit {
@@ -63,11 +52,15 @@ final class ReadAheadSource<Base: ByteSource>: ByteSource, @unchecked Sendable {
         cancelled = true
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(lock)
-        pthread_join(thread, nil)
         self.thread = nil
+        if pthread_equal(thread, pthread_self()) != 0 {
+            pthread_detach(thread)  // the last reference went away on the helper thread itself
+        } else {
+            pthread_join(thread, nil)
+        }
     }
 
-    private func produce() {
+    fileprivate func produce() {
         while true {
             pthread_mutex_lock(lock)
             while free.isEmpty, !cancelled { pthread_cond_wait(changed, lock) }
@@ -124,4 +117,26 @@ final class ReadAheadSource<Base: ByteSource>: ByteSource, @unchecked Sendable {
         }
         return step
     }
+}
+
+/// What a helper thread runs (a non-generic box, as a C thread entry point cannot be generic).
+private final class ThreadBody: @unchecked Sendable {
+    let run: () -> Void
+    init<Base>(_ source: ReadAheadSource<Base>) { run = { source.produce() } }
+}
+
+private func startThread(_ body: ThreadBody) throws -> pthread_t {
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(body).toOpaque()
+    let status = pthread_create(&thread, nil, threadMain, context)
+    if status != 0 {
+        Unmanaged<ThreadBody>.fromOpaque(context).release()
+        throw ArchiveError(.system, "read-ahead thread", "pthread_create", errno: status)
+    }
+    return thread
+}
+
+private func threadMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
+    return nil
 }

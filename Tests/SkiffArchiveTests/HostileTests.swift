@@ -13,7 +13,10 @@ import Testing
         let sentinel: String
         let outside: String
 
-        init(_ label: String = #function) throws {
+        let openat2: Bool
+
+        init(_ label: String = #function, openat2: Bool) throws {
+            self.openat2 = openat2
             dir = try TempDir(label)
             root = try dir.dir("root")
             sentinel = try dir.dir("sentinel")
@@ -26,7 +29,7 @@ import Testing
         func apply(_ archive: [UInt8], mode: ApplyMode = .merged, sourceLocation: SourceLocation = #_sourceLocation) -> ArchiveError? {
             var caught: ArchiveError?
             do {
-                try applyBytes(archive, to: root, mode: mode)
+                try applyBytes(archive, to: root, mode: mode, options: ExtractOptions(useOpenat2: openat2))
             } catch let error as ArchiveError {
                 caught = error
             } catch {
@@ -53,8 +56,8 @@ import Testing
         (TarEntry(kind: .regular, path: path, mode: 0o644), Array(text.utf8))
     }
 
-    @Test func dotDotPathsAreRejected() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func dotDotPathsAreRejected(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         for path in ["../sentinel/pwned", "../../../../../../../../\(setup.sentinel)/pwned", "a/../../pwned", "./../pwned"] {
             let error = setup.apply(try Self.tar { try $0.append(Self.file(path).0, contents: Self.file(path).1) })
             #expect(error?.kind == .unsafePath, "\(path): \(String(describing: error))")
@@ -73,8 +76,8 @@ import Testing
         #expect(setup.apply(try readFile(dir.sub("gnu.tar")))?.kind == .unsafePath)
     }
 
-    @Test func absolutePathsStayInside() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func absolutePathsStayInside(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         let unique = "/skiff-archive-abs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         #expect(setup.apply(try Self.tar { writer in
             try writer.append(Self.file(unique + "/path").0, contents: Self.file(unique + "/path").1)
@@ -85,8 +88,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: unique))
     }
 
-    @Test func symlinkToRootThenThroughIt() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func symlinkToRootThenThroughIt(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         let error = setup.apply(try Self.tar { writer in
             try writer.append(TarEntry(kind: .symbolicLink, path: "evil", linkTarget: "/"))
             try writer.append(Self.file("evil" + setup.sentinel + "/pwned").0, contents: Self.file("").1)
@@ -113,8 +116,8 @@ import Testing
         #expect(loop?.errno == ELOOP)
     }
 
-    @Test func symlinkChainsEscapingWithDotDot() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func symlinkChainsEscapingWithDotDot(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         let error = setup.apply(try Self.tar { writer in
             try writer.append(TarEntry(kind: .directory, path: "d", mode: 0o755))
             try writer.append(TarEntry(kind: .symbolicLink, path: "d/up", linkTarget: ".."))
@@ -129,8 +132,8 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: setup.root + "/sentinel/pwned"))
     }
 
-    @Test func writingOverASymlinkReplacesIt() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func writingOverASymlinkReplacesIt(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         let error = setup.apply(try Self.tar { writer in
             try writer.append(TarEntry(kind: .symbolicLink, path: "secret", linkTarget: setup.outside + "/secret"))
             try writer.append(TarEntry(kind: .regular, path: "secret", mode: 0o4777), contents: Array("overwritten".utf8))
@@ -143,8 +146,8 @@ import Testing
         #expect(try readFile(setup.root + "/secret") == Array("overwritten".utf8))
     }
 
-    @Test func hardLinksOutsideAreRejected() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func hardLinksOutsideAreRejected(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         var before = stat()
         stat("/etc/passwd", &before)
         let toPasswd = setup.apply(try Self.tar { try $0.append(TarEntry(kind: .hardLink, path: "passwd", linkTarget: "/etc/passwd")) })
@@ -174,8 +177,8 @@ import Testing
         #expect(lstat(setup.root + "/l2", &status) == 0 && status.st_mode & S_IFMT == S_IFLNK)
     }
 
-    @Test func whiteoutsCannotDeleteOutside() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func whiteoutsCannotDeleteOutside(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         for mode in [ApplyMode.merged, .overlayLower] {
             let escaping = setup.apply(try Self.tar { try $0.append(Self.file("../outside/.wh.secret").0, contents: []) }, mode: mode)
             #expect(escaping?.kind == .unsafePath)
@@ -192,8 +195,8 @@ import Testing
         }
     }
 
-    @Test func malformedArchivesFail() throws {
-        let setup = try Setup()
+    @Test(arguments: [true, false]) func malformedArchivesFail(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
         let good = try Self.tar { try $0.append(Self.file("f", String(repeating: "z", count: 3000)).0, contents: Array(repeating: 0x7a, count: 3000)) }
 
         var badChecksum = good
@@ -215,7 +218,7 @@ import Testing
             var entry = TarEntry(kind: .regular, path: "huge", mode: 0o644)
             entry.size = 10
             try writer.append(entry)
-            try writer.writeContents(UnsafeRawBufferPointer(start: Array(repeating: UInt8(1), count: 10), count: 10))
+            try Array(repeating: UInt8(1), count: 10).withUnsafeBytes { try writer.writeContents($0) }
         }
         let pax = try python("""
         import io, sys, tarfile
@@ -232,8 +235,66 @@ import Testing
             return UInt8(pax[start..<pax.index(start, offsetBy: 2)], radix: 16)!
         }
         let hugeError = setup.apply(paxBytes)
+        #expect(hugeError?.description.hasPrefix("layer entry \"huge\": archive truncated (") == true, "\(String(describing: hugeError))")
         #expect(hugeError?.kind == .truncated, "\(String(describing: hugeError))")
         #expect(setup.apply(huge) == nil)
         #expect(setup.apply(paxBytes + [UInt8](repeating: 0, count: 1 << 20))?.kind == .truncated)
+    }
+
+    @Test(arguments: [true, false]) func corruptCompressedLayersFail(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
+        var big = [UInt8]()
+        for index in 0..<200_000 { big.append(UInt8(truncatingIfNeeded: index * 7 / 3)) }
+        let archive = try Self.tar { writer in
+            for index in 0..<20 { try writer.append(Self.file("f\(index)").0, contents: big) }
+        }
+        for format in [Compression.gzip, .zstd] {
+            let compressed = try CompressionTests.compress(archive, format)
+            var corrupt = compressed
+            for index in (compressed.count / 2)..<(compressed.count / 2 + 32) { corrupt[index] ^= 0xa5 }
+            let corruptError = setup.apply(corrupt)
+            #expect(corruptError?.kind == .corrupt || corruptError?.kind == .truncated, "\(String(describing: corruptError))")
+            let truncatedError = setup.apply(Array(compressed[..<(compressed.count / 2)]))
+            #expect(truncatedError?.kind == .truncated, "\(String(describing: truncatedError))")
+            // The same layer, whole, applies (over what the failed attempts left).
+            #expect(setup.apply(compressed) == nil)
+            #expect(try readFile(setup.root + "/f19") == big)
+        }
+    }
+
+    @Test(arguments: [true, false]) func namesWithNULAndAUFSMetadata(openat2: Bool) throws {
+        let setup = try Setup(openat2: openat2)
+        // Our writer refuses NUL; Python writes it in a PAX path.
+        #expect(throws: ArchiveError.self) {
+            try Self.tar { writer in
+                var entry = Self.file("x").0
+                entry.pathBytes = Array("ok".utf8) + [0] + Array("../../pwned".utf8)
+                try writer.append(entry, contents: [])
+            }
+        }
+        let pax = try python("""
+        import io, sys, tarfile
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
+            info = tarfile.TarInfo('placeholder')
+            info.pax_headers = {'path': 'ok\\x00../../pwned'}
+            t.addfile(info, io.BytesIO(b''))
+        sys.stdout.write(buf.getvalue().hex())
+        """).stdout
+        let bytes = stride(from: 0, to: pax.count, by: 2).map { index -> UInt8 in
+            let start = pax.index(pax.startIndex, offsetBy: index)
+            return UInt8(pax[start..<pax.index(start, offsetBy: 2)], radix: 16)!
+        }
+        let paxNUL = setup.apply(bytes)
+        #expect(paxNUL?.kind == .unsafePath, "\(String(describing: paxNUL))")
+
+        // AUFS bookkeeping (`.wh..wh.plnk/`, `.wh..wh.aufs`) is skipped in layer modes.
+        #expect(setup.apply(try Self.tar { writer in
+            try writer.append(TarEntry(kind: .directory, path: ".wh..wh.plnk", mode: 0o700))
+            try writer.append(Self.file(".wh..wh.plnk/123.456").0, contents: [1])
+            try writer.append(Self.file(".wh..wh.aufs").0, contents: [])
+            try writer.append(Self.file("kept").0, contents: [])
+        }) == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.root).sorted() == ["kept"])
     }
 }

@@ -86,6 +86,12 @@ import Testing
         #expect(seenCompressed == blobBytes)
         #expect(applied.entryCount == result.entryCount)
         expectSameTrees(expected, try snapshot(out))
+
+        // The same without openat2 and without the decompression thread.
+        let manual = try dir.dir("manual")
+        let options = ExtractOptions(decompressInBackground: false, useOpenat2: false)
+        #expect(try applyFile(dir.sub("layer"), to: manual, mode: .merged, options: options).uncompressedSize == tarBytes)
+        expectSameTrees(expected, try snapshot(manual))
     }
 
     @Test(.enabled(if: isRoot)) func entriesAreSortedWithHardLinksByInode() throws {

@@ -10,9 +10,9 @@ final class TempDir: @unchecked Sendable {
     let path: String
     var mounts: [String] = []
 
-    init(_ label: String = #function) throws {
+    init(_ label: String = #function, base: String = "/tmp") throws {
         let clean = label.filter { $0.isLetter || $0.isNumber }
-        var template = Array("/tmp/skiff-archive-\(clean.prefix(40))-XXXXXX".utf8CString)
+        var template = Array("\(base)/skiff-archive-\(clean.prefix(40))-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw TestFailure("mkdtemp: \(String(cString: strerror(errno)))")
         }
