@@ -8,7 +8,7 @@ import SkiffSeccomp
 // runc's commands, flags and exit statuses. Errors are RuntimeError (exit 1).
 
 struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a container from a bundle; it waits for start.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container from a bundle; it waits for start.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Option(name: [.short, .long], help: "Path to the bundle.") var bundle: String = "."
     @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.") var consoleSocket: String?
@@ -25,14 +25,14 @@ struct Create: ParsableCommand {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a created container.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a created container.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Argument var id: String
     func run() throws { try cli.global.runtime.start(id: id) }
 }
 
 struct Run: ParsableCommand, ExitCodeCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and start a container; wait for it unless detached.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container; wait for it unless detached.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Option(name: [.short, .long]) var bundle: String = "."
     @Option(name: .customLong("console-socket")) var consoleSocket: String?
@@ -52,7 +52,7 @@ struct Run: ParsableCommand, ExitCodeCommand {
 }
 
 struct State: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a container's state as JSON.")
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a container's state as JSON.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Argument var id: String
     func run() throws {
@@ -61,7 +61,7 @@ struct State: ParsableCommand {
 }
 
 struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send a signal (default SIGTERM) to a container.")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal (default SIGTERM) to a container.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Flag(name: [.short, .long], help: "Signal every process in the container.") var all = false
     @Argument var id: String
@@ -75,7 +75,7 @@ struct Kill: ParsableCommand {
 }
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a container and its resources.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a container and its resources.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Flag(name: [.short, .long], help: "Kill a running container first.") var force = false
     @Argument var id: String
@@ -83,21 +83,21 @@ struct Delete: ParsableCommand {
 }
 
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze every process of a container.")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a container.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Argument var id: String
     func run() throws { try cli.global.runtime.pause(id: id) }
 }
 
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused container.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Argument var id: String
     func run() throws { try cli.global.runtime.resume(id: id) }
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List containers.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Option(name: [.short, .long], help: "table or json") var format: String = "table"
     @Flag(name: [.short, .long], help: "Ids only.") var quiet = false
@@ -176,7 +176,7 @@ struct PS: ParsableCommand {
 }
 
 struct Spec: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a default config.json in the bundle.")
+    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json in the bundle.")
     @Option(name: [.short, .long]) var bundle: String = "."
     @Flag(help: "Accepted for runc compatibility.") var rootless = false
     func run() throws {
@@ -190,7 +190,7 @@ struct Spec: ParsableCommand {
 }
 
 struct Features: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print what this runtime supports (JSON).")
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print what this runtime supports (JSON).")
     func run() throws {
         printJSON(RuntimeFeatures.current(), pretty: true)
     }

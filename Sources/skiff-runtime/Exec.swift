@@ -5,7 +5,7 @@ import SkiffOCI
 import SkiffRuntime
 
 struct Exec: ParsableCommand, ExitCodeCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a process in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
     @ParentCommand var cli: SkiffRuntimeCLI
     @Option(name: [.short, .long], help: "process.json describing the process.") var process: String?
     @Option(name: .customLong("console-socket")) var consoleSocket: String?
