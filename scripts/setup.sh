@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
-swift build -c release --static-swift-stdlib --product skiff-runtime
+# A fully static executable: no dynamic loading at start (see docs/ARCHITECTURE.md).
+swift build -c release -Xswiftc -static-executable --product skiff-runtime
 install -m 0755 -s .build/release/skiff-runtime /usr/local/bin/skiff-runtime
 
 bundle=/var/lib/skiff/bundles/hello

@@ -32,8 +32,7 @@ func printTable(_ rows: [[String]]) {
 }
 
 func ownerName(_ uid: String) -> String {
-    guard let id = uid_t(uid), let pw = getpwuid(id) else { return uid }
-    return String(cString: pw.pointee.pw_name)
+    UInt32(uid).flatMap(Passwd.userName(uid:)) ?? uid
 }
 
 /// Runs a program and returns its stdout.

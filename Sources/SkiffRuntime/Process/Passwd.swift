@@ -3,7 +3,7 @@ import Glibc
 
 /// The container's /etc/passwd, read inside its root (symlinks cannot
 /// leave it), for the HOME that runc and crun set when the config has none.
-enum Passwd {
+public enum Passwd {
     /// The home directory of `uid` in `rootfs`, or "/" when it has none.
     static func home(uid: UInt32, rootfs: String) -> String {
         let fd = skiff_open_in_root(rootfs, "/etc/passwd", O_RDONLY)
@@ -19,6 +19,17 @@ enum Passwd {
             if fields.count >= 6, UInt32(fields[2]) == uid, !fields[5].isEmpty { return String(fields[5]) }
         }
         return "/"
+    }
+
+    /// The host's name for `uid` (/etc/passwd read directly: the runtime is
+    /// a static executable, without glibc's NSS).
+    public static func userName(uid: UInt32) -> String? {
+        guard let text = try? FileIO.readString("/etc/passwd") else { return nil }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 3, UInt32(fields[2]) == uid { return String(fields[0]) }
+        }
+        return nil
     }
 
     /// `env` with HOME added from the container's passwd when missing.
