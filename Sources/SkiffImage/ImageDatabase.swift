@@ -27,6 +27,7 @@ struct ImageDatabase: Sendable {
                     id TEXT PRIMARY KEY NOT NULL,          -- config digest
                     manifest TEXT NOT NULL,                -- manifest digest
                     manifestMediaType TEXT NOT NULL,
+                    manifestSize INTEGER NOT NULL,
                     created TEXT,                          -- from the config
                     size INTEGER NOT NULL,                 -- unpacked size of its layers
                     parent TEXT,                           -- local parent (commit, build)

@@ -275,21 +275,27 @@ public actor ImageStore {
         }
         let docker = manifestMediaType == MediaType.dockerManifest
         let configDesc = try content.put(configBytes, mediaType: docker ? MediaType.dockerConfig : MediaType.ociConfig)
+        // A Docker manifest names its layers with Docker's media types.
+        let layerDescriptors = layers.map { layer in
+            var blob = layer.blob
+            if docker { blob.mediaType = MediaType.dockerLayerType(for: blob.mediaType) }
+            return blob
+        }
         let manifest = Manifest(
-            schemaVersion: 2, mediaType: manifestMediaType, config: configDesc,
-            layers: layers.map(\.blob))
+            schemaVersion: 2, mediaType: manifestMediaType, config: configDesc, layers: layerDescriptors)
         let manifestDesc = try content.put(try encode(manifest), mediaType: manifestMediaType)
         let names = try tags.map { (t) throws(ImageError) in try Self.parse(t).withDefaultTag().fullName }
         let size = layers.reduce(Int64(0)) { $0 + $1.size }
         try db.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO image (id, manifest, manifestMediaType, created, size, parent, added)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET manifest = excluded.manifest, manifestMediaType = excluded.manifestMediaType
+                    INSERT INTO image (id, manifest, manifestMediaType, manifestSize, created, size, parent, added)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET manifest = excluded.manifest, manifestMediaType = excluded.manifestMediaType,
+                        manifestSize = excluded.manifestSize
                     """,
                 arguments: [configDesc.digest.description, manifestDesc.digest.description, manifestMediaType,
-                            config.created, size, parent?.description, Self.now()])
+                            manifestDesc.size, config.created, size, parent?.description, Self.now()])
             try db.execute(sql: "DELETE FROM imageLayer WHERE image = ?", arguments: [configDesc.digest.description])
             var parentChain: String?
             for (i, layer) in layers.enumerated() {
@@ -374,7 +380,7 @@ public actor ImageStore {
         }
         let manifestDigest: String = row["manifest"]
         let parent: String? = row["parent"]
-        let manifestSize = Int64(0)
+        let manifestSize: Int64 = row["manifestSize"]
         return ImageRecord(
             id: try Digest(id),
             manifest: Descriptor(mediaType: row["manifestMediaType"], digest: try Digest(manifestDigest), size: manifestSize),

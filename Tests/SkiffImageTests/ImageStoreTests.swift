@@ -88,6 +88,15 @@ import Testing
         #expect(loaded.id == image.id)
         #expect(loaded.layers.map(\.diffID) == image.layers.map(\.diffID))
         #expect(Support.fileExists(other.snapshots.layerPath(other.layerKeys(of: loaded)[0]) + "/bin/busybox"))
+        // The recorded manifest is stored, sized, and consistent in its media types.
+        #expect(loaded.manifest.size == other.content.size(loaded.manifest.digest))
+        let manifest = try await other.manifest(of: loaded)
+        if format == .docker {
+            #expect(manifest.mediaType == MediaType.dockerManifest)
+            #expect(manifest.layers.allSatisfy { $0.mediaType.hasPrefix("application/vnd.docker.image.rootfs.diff.tar") })
+        } else {
+            #expect(manifest.layers.allSatisfy { $0.mediaType.hasPrefix("application/vnd.oci.image.layer.v1.tar") })
+        }
     }
 
     @Test func loadingTwiceKeepsOneCopy() async throws {

@@ -94,6 +94,17 @@ public enum MediaType {
         }
     }
 
+    /// The Docker schema 2 media type for a layer of type `type` (same compression);
+    /// other types are returned as they are.
+    public static func dockerLayerType(for type: String) -> String {
+        switch layerCompression(type) {
+        case .uncompressed: dockerLayer
+        case .gzip: dockerLayerGzip
+        case .zstd: dockerLayerZstd
+        case nil: type
+        }
+    }
+
     /// Layer compression, from a layer's media type.
     public enum LayerCompression: String, Sendable, Equatable {
         case uncompressed, gzip, zstd
