@@ -12,7 +12,9 @@
 #            large file, /bin/vi deleted, /etc/passwd changed          ~9 MB
 # as a `docker save` archive (manifest.json, config with diff_ids and history,
 # uncompressed layer tars) and as an oci-archive with gzip layers (`skopeo
-# copy`, which compresses), plus a busybox-only docker archive.
+# copy`, which compresses), plus a busybox-only docker archive. For a given
+# seed the docker archives are byte-identical from run to run; the oci-archive
+# holds the same blobs (only its outer tar's mtimes differ).
 #
 # Measured, round-robin (each round runs every column of a measurement once,
 # the order rotating from round to round, each into a fresh empty store or
@@ -23,7 +25,8 @@
 #   load oci-archive gz   skiff-bench load | podman load -i  (dockerd 20.10
 #                         cannot load OCI archives)
 #   unpack                skiff-bench unpack (stored gzip blobs -> one merged
-#                         tree, whiteouts applied) | umoci unpack (the same
+#                         tree, whiteouts applied; no digest checks: the store
+#                         verified them at load) | umoci unpack (the same
 #                         from an OCI layout, plus blob digest checks and an
 #                         mtree manifest of every file, i.e. hashing it again)
 #   prepare               skiff-bench prepare STORE IMAGE PREPARE_N: overlay
@@ -31,7 +34,9 @@
 #                         and removed; on the big image and on busybox alone
 #   floors                gzip -dc of the gzip layers, zstd -dc of zstd copies,
 #                         sha256sum and tar -xf (into an empty dir) of the
-#                         uncompressed layers, cp of the docker archive
+#                         uncompressed layers, cp of the docker archive, and
+#                         `openssl dgst -sha256` (SHA-NI; coreutils' sha256sum
+#                         has no such code path) when openssl is installed
 # and prints the medians as a markdown table, then where skiff's load time goes
 # and the spread of the rounds.
 #
@@ -44,7 +49,7 @@
 # between rounds would charge one round's cleanup to the next round's first
 # commands. Hence the disk space: about 2.5 GB per round, freed at the end.
 #
-# Usage:  bench/images.sh           (ROUNDS=5: about 10 minutes on 2 vCPUs,
+# Usage:  bench/images.sh           (ROUNDS=5: about 6 minutes on 2 vCPUs,
 #                                   13 GB of disk in the work dir)
 #
 # Environment knobs (defaults in brackets):
@@ -97,6 +102,14 @@ for c in tar gzip zstd sha256sum skopeo unshare sync; do command -v "$c" >/dev/n
 
 COLS=(skiff)
 NOTES=()
+# which skiff was measured (an incremental build can leave a stale object behind)
+stale=$(find "$REPO/Sources" "$REPO/Package.swift" -newer "$SKIFF_BENCH" -type f 2>/dev/null | wc -l)
+provenance="skiff: $SKIFF_BENCH built $(date -u -r "$SKIFF_BENCH" +%Y-%m-%dT%H:%MZ), repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [[ -n "$(git -C "$REPO" status --porcelain -- Sources Package.swift 2>/dev/null || true)" ]]; then
+    provenance+=" with uncommitted changes in Sources/"
+fi
+if ((stale > 0)); then provenance+="; WARNING: $stale source file(s) are newer than the binary, rebuild it"; fi
+NOTES+=("$provenance")
 have_col() { [[ " ${COLS[*]} " == *" $1 "* ]]; }
 for c in podman umoci; do
     if [[ $SKIP == *" $c "* ]]; then NOTES+=("$c: skipped (SKIP)")
@@ -430,7 +443,8 @@ timed() {
     echo "$ROUND,$row,$col,${t// /,},$rc" >>"$SAMPLES"
     if [[ $rc -ne 0 ]]; then
         FAIL=$((FAIL + 1))
-        echo "round $ROUND: $col $row failed (exit $rc), see $LOG" >&2
+        echo "round $ROUND: $col $row failed (exit $rc); the end of its output (all of it in $LOG, kept with KEEP_WORK=1):" >&2
+        tail -3 "$LOG" | sed 's/^/    /' >&2
     fi
 }
 # rotate CELL...: run the cells ("ROW COL FUNCTION"), order rotated by round
@@ -452,6 +466,7 @@ unpack_umoci() { umoci unpack --image "$DATA/oci:latest" "$RR/unpack-umoci"; }
 floor_gzip() { gzip -dc "${GZ[@]}" >/dev/null; }
 floor_zstd() { zstd -q -dc "${ZST[@]}" >/dev/null; }
 floor_sha() { sha256sum "${LAYERS[@]}"; }
+floor_openssl() { openssl dgst -sha256 "${LAYERS[@]}"; }
 floor_tar() { mkdir "$RR/tarx" && for l in "${LAYERS[@]}"; do tar -C "$RR/tarx" -xf "$l" || return; done; }
 floor_cp() { cp "$DATA/image.tar" "$RR/copy.tar"; }
 # prepare IMAGE STORE REF: PREPARE_N container roots, each timed inside
@@ -460,7 +475,7 @@ prepare() {
     local name=$1 store=$2 ref=$3 out=$RR/prepare-$1.out
     timed "prepare_cycle_$name" skiff unshare -m --propagation private \
         sh -c 'exec "$0" prepare "$1" "$2" "$3" >"$4"' "$SKIFF_BENCH" "$store" "$ref" "$PREPARE_N" "$out"
-    awk -v n="$name" -v r="$ROUND" 'NF {print n "," r "," $1}' "$out" >>"$PREP"
+    awk -v n="$name" -v r="$ROUND" '$1 + 0 == $1 {print n "," r "," $1}' "$out" >>"$PREP" 2>/dev/null || true
 }
 
 LOAD_D=("load_d skiff load_d_skiff")
@@ -470,6 +485,7 @@ have_col podman && LOAD_D+=("load_d podman load_d_podman") && LOAD_O+=("load_o p
 have_col docker && LOAD_D+=("load_d docker load_d_docker")
 have_col umoci && UNPACK+=("unpack umoci unpack_umoci")
 FLOORS=("gzip floor floor_gzip" "zstd floor floor_zstd" "sha256 floor floor_sha" "tar floor floor_tar" "cp floor floor_cp")
+command -v openssl >/dev/null && FLOORS+=("openssl floor floor_openssl")
 
 # the data into the page cache
 cat "$DATA/image.tar" "$DATA/image-oci.tar" "$DATA/bb.tar" "${LAYERS[@]}" "${ZST[@]}" >/dev/null
@@ -508,11 +524,14 @@ done
 [[ -z $(find "$STORES" -mindepth 1 -path '*/active/*' -print -quit 2>/dev/null) ]] || NOTES+=("prepare: left container roots behind in $STORES")
 
 # ---------------------------------------------------------------- table
-"$PY" - "$SAMPLES" "$PREP" "$ROUNDS" "$FAIL" "$PREPARE_N" "$SIZES" "${NOTES[@]+"${NOTES[@]}"}" <<'EOF'
+"$PY" - "$SAMPLES" "$PREP" "$ROUNDS" "$FAIL" "$PREPARE_N" "$SIZES" "${COLS[*]}" "${NOTES[@]+"${NOTES[@]}"}" <<'EOF'
 import csv, statistics, sys
-samples, prep, rounds, fails, n_prep, sizes, notes = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7:]
-wall, cpu = {}, {}
+samples, prep, rounds, fails, n_prep, sizes, cols_present, notes = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7].split(), sys.argv[8:]
+wall, cpu, failed = {}, {}, {}
 for r in csv.DictReader(open(samples)):
+    if r["rc"] != "0":  # failed runs are counted, not timed
+        failed[(r["row"], r["col"])] = failed.get((r["row"], r["col"]), 0) + 1
+        continue
     wall.setdefault((r["row"], r["col"]), []).append(float(r["real_s"]))
     cpu.setdefault((r["row"], r["col"]), []).append(float(r["user_s"]) + float(r["sys_s"]))
 W = {k: statistics.median(v) for k, v in wall.items()}
@@ -522,9 +541,20 @@ for r in csv.DictReader(open(prep)):
     P.setdefault(r["image"], []).append(float(r["ms"]))
 
 def s(v): return "" if v is None else f"{v:.2f} s"
+def cell(row, col):
+    v, n = W.get((row, col)), failed.get((row, col), 0)
+    if not n: return s(v)
+    return f"failed {n}/{rounds}" + ("" if v is None else f", {s(v)} for the rest")
 def ms(v): return "" if v is None else f"{v:.2f} ms"
 def q(vals, f): vals = sorted(vals); return vals[min(len(vals) - 1, int(f * len(vals)))]
-fl = lambda name: W.get((name, "floor"))
+def fl(name):
+    if name == "sha256":  # the fastest sha256 measured
+        vals = [v for v in (W.get(("sha256", "floor")), W.get(("openssl", "floor"))) if v is not None]
+        return min(vals) if vals else None
+    return W.get((name, "floor"))
+def flc(name):
+    if name == "sha256" and fl("sha256") == W.get(("openssl", "floor")): return C.get(("openssl", "floor"))
+    return C.get((name, "floor"))
 def total(*names):
     vals = [fl(n) for n in names]
     return None if None in vals else sum(vals)
@@ -544,13 +574,13 @@ def row(name, sk="", pm="", dk="", um="", floor="", ratio=""):
 f_load_d = total("sha256", "tar")
 f_load_o = total("gzip", "sha256", "tar")
 f_unpack = total("gzip", "tar")
-row("load docker-archive (uncompressed)", s(W.get(("load_d", "skiff"))), s(W.get(("load_d", "podman"))),
-    s(W.get(("load_d", "docker"))), "", s(f_load_d) + " (sha256+tar)" if f_load_d else "", ratios("load_d", ["podman", "docker"]))
-row("load oci-archive (gzip layers)", s(W.get(("load_o", "skiff"))), s(W.get(("load_o", "podman"))),
-    "n/a (20.10 loads docker archives only)", "", s(f_load_o) + " (gzip+sha256+tar)" if f_load_o else "", ratios("load_o", ["podman"]))
-row("unpack gzip layers into one tree", s(W.get(("unpack", "skiff"))), "", "", s(W.get(("unpack", "umoci"))),
+row("load docker-archive (uncompressed)", cell("load_d", "skiff"), cell("load_d", "podman"),
+    cell("load_d", "docker"), "", s(f_load_d) + " (sha256+tar)" if f_load_d else "", ratios("load_d", ["podman", "docker"]))
+row("load oci-archive (gzip layers)", cell("load_o", "skiff"), cell("load_o", "podman"),
+    "n/a (20.10 loads docker archives only)" if "docker" in cols_present else "", "", s(f_load_o) + " (gzip+sha256+tar)" if f_load_o else "", ratios("load_o", ["podman"]))
+row("unpack gzip layers into one tree", cell("unpack", "skiff"), "", "", cell("unpack", "umoci"),
     s(f_unpack) + " (gzip+tar)" if f_unpack else "", ratios("unpack", ["umoci"]))
-for img, label in (("big", "4 layers, ~220 MB"), ("bb", "busybox only, 1 layer")):
+for img, label in (("big", "the 4-layer image"), ("bb", "busybox only, 1 layer")):
     v = P.get(img)
     if v:
         row(f"prepare container root ({label}), median of {len(v)}", ms(statistics.median(v)) + f" (p90 {ms(q(v, 0.9))})")
@@ -558,10 +588,11 @@ for img, label in (("big", "4 layers"), ("bb", "busybox")):
     v = W.get((f"prepare_cycle_{img}", "skiff"))
     if v: row(f"prepare + unmount + remove cycle ({label}), wall / {n_prep}", ms(v * 1000 / n_prep))
 floor_rows = [("gzip", "gzip -dc of the 4 gzip layers"), ("zstd", "zstd -dc of zstd -3 copies of the layers"),
-              ("sha256", "sha256sum of the 4 uncompressed layers"), ("tar", "tar -xf of the 4 layers into an empty dir"),
-              ("cp", "cp of the docker archive")]
+              ("sha256", "sha256sum of the 4 uncompressed layers"), ("openssl", "openssl dgst -sha256 of them (SHA-NI)"),
+              ("tar", "tar -xf of the 4 layers into an empty dir"), ("cp", "cp of the docker archive")]
 for key, label in floor_rows:
-    if fl(key) is not None: row("floor: " + label, floor=s(fl(key)))
+    v = W.get((key, "floor"))
+    if v is not None: row("floor: " + label, floor=s(v))
 
 print(f"Medians of {rounds} interleaved rounds (wall clock; warm page cache, `sync` before each command). {sizes}.\n")
 print("| " + " | ".join(cols) + " |")
@@ -569,21 +600,21 @@ print("|" + "---|" * len(cols))
 for r in rows:
     print("| " + " | ".join(r) + " |")
 
-print("\nWhere the time goes (skiff load, medians):\n")
+print("\nWhere the time goes (skiff load, medians; the floors' \"sha256\" is the faster of sha256sum and openssl):\n")
 def line(label, v, c=None):
     if v is None: return
     extra = f", CPU {c:.2f} s" if c is not None else ""
     print(f"- {label}: {v:.2f} s{extra}")
 ld, lo = W.get(("load_d", "skiff")), W.get(("load_o", "skiff"))
 line("skiff load docker-archive", ld, C.get(("load_d", "skiff")))
-line("  floor: sha256sum of the layers (diff ids)", fl("sha256"), C.get(("sha256", "floor")))
-line("  floor: tar -xf of the layers (creating the files)", fl("tar"), C.get(("tar", "floor")))
-line("  floor: cp of the archive (storing the blobs)", fl("cp"), C.get(("cp", "floor")))
+line("  floor: sha256 of the layers (diff ids), fastest of sha256sum/openssl", fl("sha256"), flc("sha256"))
+line("  floor: tar -xf of the layers (creating the files)", fl("tar"), flc("tar"))
+line("  floor: cp of the archive (storing the blobs)", fl("cp"), flc("cp"))
 t3 = total("sha256", "tar", "cp")
 if ld and t3:
     print(f"  - sum of the three: {t3:.2f} s; skiff load / sum = {ld / t3:.2f}" + (" (below 1: they overlap on 2 cores)" if ld < t3 else ""))
 line("skiff load oci-archive (gzip)", lo, C.get(("load_o", "skiff")))
-line("  floor: gzip -dc of the layers", fl("gzip"), C.get(("gzip", "floor")))
+line("  floor: gzip -dc of the layers (GNU gzip's own inflate; zlib, which skiff uses, is faster)", fl("gzip"), flc("gzip"))
 t4 = total("gzip", "sha256", "tar")
 if lo and t4:
     print(f"  - gzip + sha256 + tar: {t4:.2f} s; skiff load / that = {lo / t4:.2f}")
@@ -602,7 +633,7 @@ for (r, c), v in sorted(wall.items()):
     if r.startswith("prepare_cycle"): continue
     print(f"- {names.get(r, r)} {c}: " + " - ".join(f"{x:.2f}" for x in (min(v), statistics.median(v), max(v))))
 if fails:
-    print(f"\n{fails} command(s) failed (see commands.log); their times are included.")
+    print(f"\n{fails} command(s) failed (see commands.log, KEEP_WORK=1 keeps it); their times are left out of the medians.")
 for n in notes:
     print(f"\nNote: {n}")
 EOF

@@ -27,7 +27,6 @@ struct ImageDatabase: Sendable {
                     id TEXT PRIMARY KEY NOT NULL,          -- config digest
                     manifest TEXT NOT NULL,                -- manifest digest
                     manifestMediaType TEXT NOT NULL,
-                    manifestSize INTEGER NOT NULL,
                     created TEXT,                          -- from the config
                     size INTEGER NOT NULL,                 -- unpacked size of its layers
                     parent TEXT,                           -- local parent (commit, build)
@@ -60,6 +59,9 @@ struct ImageDatabase: Sendable {
                 );
                 CREATE INDEX imageLayer_chain ON imageLayer(chainID);
                 """)
+        }
+        m.registerMigration("images-v2-manifest-size") { db in
+            try db.execute(sql: "ALTER TABLE image ADD COLUMN manifestSize INTEGER NOT NULL DEFAULT 0")
         }
         return m
     }

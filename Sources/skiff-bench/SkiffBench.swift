@@ -2,7 +2,7 @@
 // by the scripts, around whole invocations, as for the peers).
 //
 //   skiff-bench load ROOT ARCHIVE            load a docker/OCI archive into ROOT
-//   skiff-bench unpack ARCHIVE DIR           apply every layer of a loaded archive's image into DIR (merged)
+//   skiff-bench unpack ROOT DIR              apply every layer of the first image in store ROOT onto DIR (merged)
 //   skiff-bench prepare ROOT IMAGE N         prepare, mount, unmount and remove N container roots; prints ms each
 import Glibc
 import SkiffArchive
@@ -23,7 +23,7 @@ struct SkiffBench {
                 let result = try await store.load(FileDescriptorSource(fd: fd))
                 print((result.tags + result.untaggedIDs.map(\.description)).joined(separator: " "))
             case "unpack" where args.count == 3:
-                // The layers of the first image in a store at ARCHIVE (a ROOT), applied in order.
+                // The layers of the first image in store ROOT, applied in order.
                 let store = try ImageStore(root: args[1])
                 guard let image = try await store.list().first else { fail("no image in \(args[1])") }
                 mkdir(args[2], 0o755)
