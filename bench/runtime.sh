@@ -71,12 +71,16 @@ if [[ -f /sys/fs/cgroup/unified/cgroup.controllers ]] \
 fi
 
 TMP=$(mktemp -d /tmp/skiff-rtbench.XXXXXX)
+# The runtimes' state directories live where they do in use: on tmpfs
+# (/run is tmpfs; /dev/shm here). On a disk, file creation after heavy
+# deletions can dominate what is measured.
+STATE=$(mktemp -d /dev/shm/skiff-rtbench-state.XXXXXX)
 CG="skiff-bench/$(basename "$TMP")"
 cleanup() {
     set +e
     for rt in "${COLS[@]}"; do
-        for id in $("${BIN[$rt]}" --root "$TMP/state-$rt" list -q 2>/dev/null); do
-            "${BIN[$rt]}" --root "$TMP/state-$rt" delete --force "$id" >/dev/null 2>&1
+        for id in $("${BIN[$rt]}" --root "$STATE/state-$rt" list -q 2>/dev/null); do
+            "${BIN[$rt]}" --root "$STATE/state-$rt" delete --force "$id" >/dev/null 2>&1
         done
     done
     # leaf cgroups are the runtimes' to remove; the parents are ours (runc
@@ -91,7 +95,7 @@ cleanup() {
         if grep -q " $TMP" /proc/self/mountinfo; then
             grep " $TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l
         fi
-        rm -rf -- "$TMP"
+        rm -rf -- "$TMP" "$STATE"
     fi
 }
 trap cleanup EXIT
@@ -130,7 +134,7 @@ timed() {
 
 # Warm-up: one of each, unrecorded (page cache, first cgroup parents).
 for rt in "${COLS[@]}"; do
-    R=(${BIN[$rt]} --root "$TMP/state-$rt")
+    R=(${BIN[$rt]} --root "$STATE/state-$rt")
     "${R[@]}" run --bundle "$TMP/b-true" warm-$rt >/dev/null 2>&1 || true
     "${R[@]}" run --detach --bundle "$TMP/b-sleep" warm-$rt >/dev/null 2>&1 </dev/null || true
     "${R[@]}" delete --force warm-$rt >/dev/null 2>&1 || true
@@ -140,12 +144,12 @@ n=${#COLS[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < n; k++)); do
         rt=${COLS[$(((round + k) % n))]}
-        R=(${BIN[$rt]} --root "$TMP/state-$rt")
+        R=(${BIN[$rt]} --root "$STATE/state-$rt")
         timed "$round" "run true" "$rt" "${R[@]}" run --bundle "$TMP/b-true" "t$round"
     done
     for ((k = 0; k < n; k++)); do
         rt=${COLS[$(((round + k) % n))]}
-        R=(${BIN[$rt]} --root "$TMP/state-$rt")
+        R=(${BIN[$rt]} --root "$STATE/state-$rt")
         id="s$round"
         timed "$round" "create" "$rt" "${R[@]}" create --bundle "$TMP/b-sleep" "$id"
         total=$LAST_US

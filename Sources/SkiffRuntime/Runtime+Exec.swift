@@ -22,7 +22,7 @@ extension Runtime {
 
     /// The container's own process config, the base of `exec`.
     public func containerProcess(id: String) throws(RuntimeError) -> RuntimeSpec.Process? {
-        try store.load(id).config.process
+        try store.config(id).process
     }
 
     /// Runs another process in a running container: its namespaces, cgroup,
@@ -30,12 +30,13 @@ extension Runtime {
     /// status, or 0 right after start with `detach`.
     public func exec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
         let record = try store.load(id)
+        let config = try store.config(id)
         let status = self.status(record)
         guard status == .running || status == .created else {
             throw RuntimeError(stage: "exec", "cannot exec in a container that is \(status.rawValue)")
         }
         var process = options.process
-        if process.capabilities == nil { process.capabilities = record.config.process?.capabilities }
+        if process.capabilities == nil { process.capabilities = config.process?.capabilities }
 
         var plan = SpawnPlan()
         try plan.applyProcess(process)
@@ -48,7 +49,7 @@ extension Runtime {
                 plan.joins.append(.init(path: path, nstype: flag))
             }
         }
-        let seccomp = try record.config.linux?.seccomp.map { (s) throws(RuntimeError) -> SeccompProgram in
+        let seccomp = try config.linux?.seccomp.map { (s) throws(RuntimeError) -> SeccompProgram in
             do {
                 return try SeccompCompiler.compile(s)
             } catch {
@@ -87,7 +88,7 @@ extension Runtime {
             guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_PARENT.rawValue)) == 0 else {
                 throw RuntimeError.system("exec", "sync socket")
             }
-            try waitUntilReady(child: child, spec: record.config, id: id, bundle: record.bundle)
+            try waitUntilReady(child: child, spec: config, id: id, bundle: record.bundle)
             guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_START.rawValue)) == 0 else {
                 throw RuntimeError.system("exec", "sync socket")
             }

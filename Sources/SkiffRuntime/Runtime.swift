@@ -36,7 +36,7 @@ public struct Runtime: Sendable {
     @discardableResult
     public func create(id: String, options: CreateOptions) throws(RuntimeError) -> Int32 {
         let bundle = SpawnPlan.realPath(Paths.absolute(options.bundle))
-        let (record, child) = try launch(id: id, spec: try loadSpec(bundle: bundle), bundle: bundle, options: options, mode: .create)
+        let (record, child) = try launch(id: id, config: try loadSpec(bundle: bundle), bundle: bundle, options: options, mode: .create)
         close(child.sync)
         return record.pid
     }
@@ -74,16 +74,16 @@ public struct Runtime: Sendable {
     /// signals, deletes the container and returns its exit status.
     public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false) throws(RuntimeError) -> Int32 {
         let bundle = SpawnPlan.realPath(Paths.absolute(options.bundle))
-        let spec = try loadSpec(bundle: bundle)
+        let config = try loadSpec(bundle: bundle)
         var proxy: TerminalProxy?
-        if spec.process?.terminal == true && options.consoleSocket == nil {
+        if config.spec.process?.terminal == true && options.consoleSocket == nil {
             guard !detach else {
                 throw RuntimeError(stage: "run", "cannot allocate a tty for a detached container without --console-socket")
             }
             proxy = try TerminalProxy()
         }
         let (record, child) = try launch(
-            id: id, spec: spec, bundle: bundle, options: options, mode: .run(consoleFD: proxy?.socketForChild ?? -1))
+            id: id, config: config, bundle: bundle, options: options, mode: .run(consoleFD: proxy?.socketForChild ?? -1))
         defer { close(child.sync) }
         // Go: exec, then EOF on the sync socket (or the exec error).
         guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_START.rawValue)) == 0 else {
@@ -182,7 +182,7 @@ public struct Runtime: Sendable {
             try CgroupSupport.destroy(cgroup)
         }
         do {
-            try HookRunner.run(record.config.hooks?.poststop, kind: "poststop", state: record.ociState(status: .stopped))
+            try HookRunner.run(record.poststop, kind: "poststop", state: record.ociState(status: .stopped))
         } catch {
             Log.warning("poststop hook failed: \(error)")
         }
@@ -219,23 +219,30 @@ public struct Runtime: Sendable {
         case run(consoleFD: Int32)
     }
 
-    func loadSpec(bundle: String) throws(RuntimeError) -> RuntimeSpec {
+    /// A bundle's config: decoded, and the bytes as read (kept in the state directory).
+    struct BundleConfig {
+        var spec: RuntimeSpec
+        var bytes: [UInt8]
+    }
+
+    func loadSpec(bundle: String) throws(RuntimeError) -> BundleConfig {
         let path = bundle + "/config.json"
         guard Directories.exists(path) else {
             throw RuntimeError(stage: "config", "\(path): no such file (is \(bundle) an OCI bundle?)", errno: ENOENT)
         }
         let bytes = try FileIO.read(path)
         do {
-            return try RuntimeSpec.decode(Data(bytes))
+            return BundleConfig(spec: try RuntimeSpec.decode(Data(bytes)), bytes: bytes)
         } catch {
             throw RuntimeError(stage: "config", error.description)
         }
     }
 
-    /// Creates the container for `spec` (read from `bundle`, an absolute path).
+    /// Creates the container for `config` (read from `bundle`, an absolute path).
     func launch(
-        id: String, spec: RuntimeSpec, bundle: String, options: CreateOptions, mode: LaunchMode
+        id: String, config: BundleConfig, bundle: String, options: CreateOptions, mode: LaunchMode
     ) throws(RuntimeError) -> (ContainerRecord, SpawnedChild) {
+        let spec = config.spec
         try store.reserve(id)
         var undo = Undo()
         undo.add { store.remove(id) }
@@ -324,7 +331,9 @@ public struct Runtime: Sendable {
             }
             let record = ContainerRecord(
                 id: id, bundle: bundle, rootfs: plan.rootfs ?? "", pid: child.pid, pidStartTime: startTime,
-                created: Clock.rfc3339(), owner: String(getuid()), cgroup: cgroup, namespaces: namespaces, config: spec)
+                created: Clock.rfc3339(), owner: String(getuid()), cgroup: cgroup, namespaces: namespaces,
+                annotations: spec.annotations, poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop)
+            try store.saveConfig(config.bytes, id: id)
             try store.save(record)
             if let pidFile = options.pidFile {
                 try FileIO.writeAtomic(Paths.absolute(pidFile), Array(String(child.pid).utf8))
@@ -367,7 +376,7 @@ public struct Runtime: Sendable {
 
     func runPoststart(_ record: ContainerRecord) {
         do {
-            try HookRunner.run(record.config.hooks?.poststart, kind: "poststart", state: record.ociState(status: .running))
+            try HookRunner.run(record.poststart, kind: "poststart", state: record.ociState(status: .running))
         } catch {
             Log.warning("poststart hook failed: \(error)")
         }

@@ -4,7 +4,7 @@ import SkiffCgroups
 import SkiffOCI
 
 /// What the runtime remembers about a container between commands
-/// (`<root>/<id>/state.json`).
+/// (`<root>/<id>/state.json`): small, because every command reads it.
 struct ContainerRecord: Codable, Sendable {
     var id: String
     var bundle: String
@@ -19,10 +19,14 @@ struct ContainerRecord: Codable, Sendable {
     var cgroup: CgroupPaths?
     /// Namespace files `exec` joins, by OCI type.
     var namespaces: [String: String]
-    var config: RuntimeSpec
+    var annotations: [String: String]?
+    /// The hooks later commands run; the whole config is kept beside this
+    /// record as the bytes read (`config.json`), for `exec`.
+    var poststart: [RuntimeSpec.Hook]?
+    var poststop: [RuntimeSpec.Hook]?
 
     func ociState(status: RuntimeState.Status) -> RuntimeState {
-        RuntimeState(id: id, status: status, pid: status == .stopped ? nil : pid, bundle: bundle, annotations: config.annotations)
+        RuntimeState(id: id, status: status, pid: status == .stopped ? nil : pid, bundle: bundle, annotations: annotations)
     }
 }
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import SkiffOCI
 import SkiffSystem
 
 /// The runtime's state directory (`--root`, default /run/skiff-runtime):
@@ -56,6 +57,21 @@ public struct StateStore: Sendable {
             return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
         } catch {
             throw RuntimeError(stage: "state", "state of container \"\(id)\" is unreadable: \(error)")
+        }
+    }
+
+    /// Keeps the container's config as it was read at create.
+    func saveConfig(_ bytes: [UInt8], id: String) throws(RuntimeError) {
+        try FileIO.writeAtomic("\(directory(id))/config.json", bytes, mode: 0o600)
+    }
+
+    /// The config the container was created with.
+    func config(_ id: String) throws(RuntimeError) -> RuntimeSpec {
+        let bytes = try FileIO.read("\(directory(id))/config.json")
+        do {
+            return try RuntimeSpec.decode(Data(bytes))
+        } catch {
+            throw RuntimeError(stage: "state", "config of container \"\(id)\": \(error)")
         }
     }
 
