@@ -193,18 +193,21 @@ public final class TarReader<Source: ByteSource> {
     private func skip(_ count: Int64, truncated: () -> ArchiveError) throws {
         var left = count
         while left > 0 {
-            if start == end {
-                bufferBase += Int64(end)
-                start = 0
-                end = sourceEnded ? 0 : try source.read(into: buffer)
-                if end == 0 {
-                    sourceEnded = true
-                    throw truncated()
-                }
-            }
+            if start == end { try refill(or: truncated) }
             let step = Int(min(left, Int64(end - start)))
             start += step
             left -= Int64(step)
+        }
+    }
+
+    /// Refills the emptied buffer from the source; `truncated` when the source has ended.
+    private func refill(or truncated: () -> ArchiveError) throws {
+        bufferBase += Int64(end)
+        start = 0
+        end = sourceEnded ? 0 : try source.read(into: buffer)
+        if end == 0 {
+            sourceEnded = true
+            throw truncated()
         }
     }
 
@@ -223,15 +226,7 @@ public final class TarReader<Source: ByteSource> {
         bytes.reserveCapacity(Int(size))
         var left = Int(size)
         while left > 0 {
-            if start == end {
-                bufferBase += Int64(end)
-                start = 0
-                end = sourceEnded ? 0 : try source.read(into: buffer)
-                if end == 0 {
-                    sourceEnded = true
-                    throw truncated()
-                }
-            }
+            if start == end { try refill(or: truncated) }
             let step = min(left, end - start)
             bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress! + start, count: step))
             start += step

@@ -101,15 +101,7 @@ def _remove_stale_session_cgroups():
         for d in top.iterdir():
             m = re.fullmatch(r"s(\d+)-[0-9a-f]+", d.name)
             if d.is_dir() and m and not os.path.exists(f"/proc/{m.group(1)}"):
-                for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-                    try:
-                        sub.rmdir()
-                    except OSError:
-                        pass
-                try:
-                    d.rmdir()
-                except OSError:
-                    pass
+                ocitest.rmdir_tree(d)
 
 
 @pytest.fixture(scope="session")

@@ -404,18 +404,24 @@ def existing_cgroup_dirs(rel: str) -> list[Path]:
     return [d for d in candidate_cgroup_dirs(rel) if d.exists()]
 
 
+def rmdir_tree(d: Path):
+    """rmdir a cgroup directory and the ones below it, deepest first; busy
+    or non-empty ones stay."""
+    for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        try:
+            sub.rmdir()
+        except OSError:
+            pass
+    try:
+        d.rmdir()
+    except OSError:
+        pass
+
+
 def remove_cgroup_dirs(rel: str):
     """rmdir leftovers (deepest first); ignores busy/non-empty ones."""
     for d in sorted(existing_cgroup_dirs(rel), key=lambda p: -len(p.parts)):
-        for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            try:
-                sub.rmdir()
-            except OSError:
-                pass
-        try:
-            d.rmdir()
-        except OSError:
-            pass
+        rmdir_tree(d)
 
 
 def _unescape(s: str) -> str:
