@@ -294,11 +294,13 @@ struct PrefixedSource<Base: ByteSource>: ByteSource {
         prefix = Array(buf[0..<filled])
     }
 
-    /// gzip or zstd magic, or a tar header ("ustar" at 257).
+    /// gzip or zstd magic, a tar header ("ustar" at 257), or a tar's
+    /// end-of-archive block (an empty layer, which Docker saves too).
     var looksLikeLayer: Bool {
         if prefix.count >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b { return true }
         if prefix.count >= 4 && prefix[0] == 0x28 && prefix[1] == 0xb5 && prefix[2] == 0x2f && prefix[3] == 0xfd { return true }
         if prefix.count >= 262 && Array(prefix[257..<262]) == Array("ustar".utf8) { return true }
+        if prefix.count == 512 && prefix.allSatisfy({ $0 == 0 }) { return true }
         return false
     }
 

@@ -116,6 +116,34 @@ import Testing
         #expect(store.snapshots.layers().count == 1)
     }
 
+    @Test func emptyLayersLoad() async throws {
+        defer { Support.cleanup(dir) }
+        // A docker-save archive whose second layer is an empty tar (1024 zero bytes).
+        let work = dir + "/e"
+        let script = """
+            set -e; mkdir -p \(work) && cd \(work)
+            cp \(Support.busyboxTar) a.tar && head -c 1024 /dev/zero > b.tar
+            ha=$(sha256sum a.tar | cut -c1-64); hb=$(sha256sum b.tar | cut -c1-64)
+            printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' $ha $hb > config.json
+            printf '[{"Config":"config.json","RepoTags":["empty:layer"],"Layers":["a.tar","b.tar"]}]' > manifest.json
+            tar -cf \(dir)/e.tar manifest.json config.json a.tar b.tar
+            """
+        let (rc, out) = Support.run("/bin/sh", ["-c", script])
+        try #require(rc == 0, "\(out)")
+        let store = try store()
+        let fd = Support.openFile(dir + "/e.tar")
+        defer { close(fd) }
+        let result = try await store.load(FileDescriptorSource(fd: fd))
+        #expect(result.tags == ["empty:layer"])
+        let image = try await store.resolve("empty:layer")
+        #expect(image.layers.count == 2 && image.layers[1].size == 1024)
+        let target = dir + "/root"
+        mkdir(target, 0o755)
+        try await store.prepareRootfs(for: image, key: "e", at: target)
+        defer { store.removeRootfs(key: "e", at: target) }
+        #expect(Support.fileExists(target + "/bin/busybox"))
+    }
+
     @Test func tagUntagAndDelete() async throws {
         defer { Support.cleanup(dir) }
         let store = try store()
