@@ -60,23 +60,8 @@ public struct ContentStore: Sendable {
 
     /// Reads a small blob whole and checks its digest.
     public func read(_ digest: Digest) throws(ImageError) -> [UInt8] {
-        let fd = try open(digest)
-        defer { close(fd) }
         var bytes: [UInt8] = []
-        var hasher = DigestHasher()
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw .system("read blob \(digest)") }
-            if n == 0 { break }
-            bytes += buf[0..<n]
-            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        let actual = hasher.finalize()
-        guard actual == digest else {
-            throw ImageError(.corrupt, "blob \(digest) is corrupt: its content has digest \(actual)")
-        }
+        try readVerified(digest) { bytes += $0 }
         return bytes
     }
 
@@ -92,6 +77,11 @@ public struct ContentStore: Sendable {
 
     /// Rehashes a blob; throws if it no longer matches its name.
     public func verify(_ digest: Digest) throws(ImageError) {
+        try readVerified(digest) { _ in }
+    }
+
+    /// Streams a blob's bytes to `chunk`, then checks they hash to its name.
+    private func readVerified(_ digest: Digest, _ chunk: (ArraySlice<UInt8>) -> Void) throws(ImageError) {
         let fd = try open(digest)
         defer { close(fd) }
         var hasher = DigestHasher()
@@ -102,6 +92,7 @@ public struct ContentStore: Sendable {
             guard n >= 0 else { throw .system("read blob \(digest)") }
             if n == 0 { break }
             buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            chunk(buf[0..<n])
         }
         let actual = hasher.finalize()
         guard actual == digest else {

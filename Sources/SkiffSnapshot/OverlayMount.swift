@@ -9,7 +9,8 @@ import Glibc
 public enum OverlayMount {
     /// Whether this kernel has overlayfs (/proc/filesystems).
     public static var isSupported: Bool {
-        guard let fd = Optional(open("/proc/filesystems", O_RDONLY | O_CLOEXEC)), fd >= 0 else { return false }
+        let fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 8192)
         let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -71,47 +72,4 @@ public enum OverlayMount {
             throw .system("umount \(target)")
         }
     }
-
-    /// Whether `path` is a mount point (its device differs from its parent's, or it is a bind of the same fs).
-    public static func isMountPoint(_ path: String) -> Bool {
-        guard let text = try? readFile("/proc/self/mountinfo") else { return false }
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count > 4, unescape(String(fields[4])) == path { return true }
-        }
-        return false
-    }
-
-    static func unescape(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
-        var out = [UInt8]()
-        let b = Array(s.utf8)
-        var i = 0
-        while i < b.count {
-            if b[i] == 0x5c, i + 3 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
-                out.append(v)
-                i += 4
-            } else {
-                out.append(b[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-func readFile(_ path: String) throws(SnapshotError) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .system("open \(path)") }
-    defer { close(fd) }
-    var out = [UInt8]()
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw .system("read \(path)") }
-        if n == 0 { break }
-        out += buf[0..<n]
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -32,27 +32,25 @@ struct ContainerRecord: Codable, Sendable {
 
 /// A process identity that survives pid reuse.
 enum ProcessInfo {
-    /// Field 22 of /proc/PID/stat, nil if the process is gone.
-    static func startTime(_ pid: Int32) -> UInt64? {
-        guard let stat = try? FileIO.readString("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is the state (field 3); start time is field 22.
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+    /// State letter (field 3) and start time in clock ticks (field 22) of
+    /// /proc/PID/stat, nil if the process is gone.
+    static func stat(_ pid: Int32) -> (state: Character, startTime: UInt64)? {
+        guard let text = try? FileIO.readString("/proc/\(pid)/stat"),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After the command name: fields[0] is field 3, fields[19] field 22.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        return (state, start)
     }
 
-    /// The process state letter (R, S, Z, ...), nil if gone.
-    static func state(_ pid: Int32) -> Character? {
-        guard let stat = try? FileIO.readString("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        return stat[stat.index(after: close)...].split(separator: " ").first?.first
+    static func startTime(_ pid: Int32) -> UInt64? {
+        stat(pid)?.startTime
     }
 
     /// True while `pid` is the process recorded and has not exited.
     static func isAlive(_ pid: Int32, startTime: UInt64) -> Bool {
-        guard pid > 0, Self.startTime(pid) == startTime else { return false }
-        return state(pid) != "Z" && state(pid) != "X"
+        guard pid > 0, let info = stat(pid), info.startTime == startTime else { return false }
+        return info.state != "Z" && info.state != "X"
     }
 }
 
