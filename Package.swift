@@ -13,11 +13,15 @@ let package = Package(
         .executable(name: "skiff-runtime", targets: ["skiff-runtime"]),
         .library(name: "SkiffRuntime", targets: ["SkiffRuntime"]),
         .library(name: "SkiffOCI", targets: ["SkiffOCI"]),
+        .executable(name: "skiffd", targets: ["skiffd"]),
+        .executable(name: "skiff", targets: ["skiff"]),
+        .executable(name: "skiff-monitor", targets: ["skiff-monitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Directory helpers on Glibc shared by the stores and the runtime.
@@ -77,6 +81,47 @@ let package = Package(
         // Drives the image store for bench/ (not installed).
         .executableTarget(name: "skiff-bench", dependencies: ["SkiffImage"], swiftSettings: strict),
 
+        // The per-container monitor (conmon's role): holds the container's stdio,
+        // writes its log, reaps it, records its exit, restarts it. Small: no GRDB, no NIO.
+        .target(name: "SkiffMonitor", dependencies: ["SkiffRuntime", "SkiffOCI", "SkiffSystem"], swiftSettings: strict),
+        .executableTarget(name: "skiff-monitor", dependencies: ["SkiffMonitor"], swiftSettings: strict),
+
+        // The engine: containers (state in SQLite), their specs, monitors, images.
+        .target(
+            name: "SkiffEngine",
+            dependencies: [
+                "SkiffImage", "SkiffRuntime", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+
+        // The Docker Engine API (v1.47) over HTTP/1.1 on a unix socket, translated to engine calls.
+        .target(
+            name: "SkiffAPI",
+            dependencies: [
+                "SkiffEngine", "SkiffImage", "SkiffOCI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // The daemon.
+        .executableTarget(
+            name: "skiffd",
+            dependencies: ["SkiffAPI", "SkiffEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
+        .target(name: "SkiffCLI", swiftSettings: strict),
+        .executableTarget(
+            name: "skiff",
+            dependencies: ["SkiffCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor"], swiftSettings: strict),
+        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine"], swiftSettings: strict),
+        .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
