@@ -83,14 +83,14 @@ let package = Package(
 
         // The per-container monitor (conmon's role): holds the container's stdio,
         // writes its log, reaps it, records its exit, restarts it. Small: no GRDB, no NIO.
-        .target(name: "SkiffMonitor", dependencies: ["SkiffRuntime", "SkiffOCI", "SkiffSystem"], swiftSettings: strict),
+        .target(name: "SkiffMonitor", dependencies: ["SkiffRuntime", "SkiffOCI", "SkiffSystem", "CSkiffSpawn"], swiftSettings: strict),
         .executableTarget(name: "skiff-monitor", dependencies: ["SkiffMonitor"], swiftSettings: strict),
 
         // The engine: containers (state in SQLite), their specs, monitors, images.
         .target(
             name: "SkiffEngine",
             dependencies: [
-                "SkiffImage", "SkiffRuntime", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem",
+                "SkiffImage", "SkiffSnapshot", "SkiffRuntime", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem", "CSkiffSpawn",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

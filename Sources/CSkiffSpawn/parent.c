@@ -1,5 +1,6 @@
 // Parent-side helpers (ordinary code: allocation is fine here).
 #define _GNU_SOURCE
+#include <sys/prctl.h>
 #include "skiff_spawn.h"
 
 #include <errno.h>
@@ -53,4 +54,8 @@ int skiff_open_in_root(const char *root, const char *path, int flags) {
     close(rootfd);
     errno = saved;
     return fd;
+}
+
+int skiff_set_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

@@ -690,6 +690,9 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
         for (int fd = 0; fd < 3; fd++)
             if (dup2(peer, fd) < 0) fail(cfg, SKIFF_STEP_CONSOLE, errno, "dup2 pty", NULL);
         if (peer > 2) close(peer);
+    } else {
+        for (int fd = 0; fd < 3; fd++)
+            if (cfg->stdio_fds[fd] >= 0 && dup2(cfg->stdio_fds[fd], fd) < 0) fail(cfg, SKIFF_STEP_CONSOLE, errno, "dup2 stdio", NULL);
     }
 
     // 18. Working directory.

@@ -1,5 +1,9 @@
+import FoundationEssentials
+import Glibc
 import SkiffImage
+import SkiffMonitor
 import SkiffOCI
+import SkiffSystem
 
 /// How many containers are in each state (for `/info`).
 public struct ContainerCounts: Sendable, Equatable {
@@ -10,22 +14,130 @@ public struct ContainerCounts: Sendable, Equatable {
     public init() {}
 }
 
-/// The engine: images and containers under one data root.
+/// The engine: images and containers under one data root. Containers run
+/// under their own monitors (skiff-monitor), which outlive the engine; the
+/// engine records their state in SQLite and follows each running one over
+/// its monitor's `watch` stream.
 public actor Engine {
     public nonisolated let dataRoot: String
     public nonisolated let runRoot: String
     public nonisolated let images: ImageStore
+    /// The skiff-monitor executable.
+    public nonisolated let monitorPath: String
+    let db: ContainerDatabase
+
+    var containers: [String: Container] = [:]
+    var waiters: [String: [Waiter]] = [:]
+    var pendingAttaches: [String: [PendingAttach]] = [:]
+    var watched: Set<String> = []
+    var execs: [String: ExecRecord] = [:]
+
+    /// Blocking work (monitors, mounts, files) runs on the engine's own thread.
+    private static let executor = ThreadExecutor()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
 
     /// `dataRoot` holds persistent state (/var/lib/skiff), `runRoot` what
     /// lives until reboot (/run/skiff).
-    public init(dataRoot: String, runRoot: String) throws {
+    public init(dataRoot: String, runRoot: String, monitorPath: String? = nil) throws {
         self.dataRoot = dataRoot
         self.runRoot = runRoot
+        self.monitorPath = monitorPath ?? Self.findMonitor()
         images = try ImageStore(root: dataRoot)
+        for dir in [dataRoot + "/containers", runRoot, runRoot + "/monitors", runRoot + "/runtime"] {
+            try Directories.make(dir, mode: 0o711)
+        }
+        db = try ContainerDatabase(path: dataRoot + "/containers.db")
+        for container in try db.all() { containers[container.id] = container }
     }
 
-    public func containerCounts() -> ContainerCounts { ContainerCounts() }
+    /// Follows the containers that were running when the engine last stopped
+    /// (their monitors kept them), and settles those that ended meanwhile.
+    public func recover() async {
+        for id in containers.keys.sorted() {
+            guard let container = containers[id], container.state.isRunning || container.state.status == .created else { continue }
+            if (try? MonitorConnection.open(socketPath(id), "watch")).map({ follow(id, $0) }) == nil {
+                monitorGone(id)
+            }
+        }
+    }
+
+    public func containerCounts() -> ContainerCounts {
+        var counts = ContainerCounts()
+        for c in containers.values {
+            switch c.state.status {
+            case .running, .restarting: counts.running += 1
+            case .paused: counts.paused += 1
+            default: counts.stopped += 1
+            }
+        }
+        return counts
+    }
 
     /// Images that containers are made from (kept by `rmi` and prune).
-    public func imagesInUse() -> Set<Digest> { [] }
+    public func imagesInUse() -> Set<Digest> {
+        Set(containers.values.compactMap { Digest(parsing: $0.imageID) })
+    }
+
+    /// Containers using an image (for `rmi`'s conflict message).
+    public func containers(usingImage id: Digest) -> [Container] {
+        containers.values.filter { $0.imageID == id.description }
+    }
+
+    // MARK: Paths
+
+    nonisolated func directory(_ id: String) -> String { "\(dataRoot)/containers/\(id)" }
+    nonisolated func rootfsPath(_ id: String) -> String { directory(id) + "/rootfs" }
+    nonisolated func socketPath(_ id: String) -> String { "\(runRoot)/monitors/\(id.prefix(32)).sock" }
+    nonisolated func consolePath(_ id: String) -> String { "\(runRoot)/monitors/\(id.prefix(32)).console" }
+    nonisolated func logPath(_ id: String) -> String { directory(id) + "/\(id)-json.log" }
+    nonisolated var runtimeRoot: String { runRoot + "/runtime" }
+
+    static func findMonitor() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            if access(dir + "/skiff-monitor", X_OK) == 0 { return dir + "/skiff-monitor" }
+        }
+        for dir in (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
+            if access("\(dir)/skiff-monitor", X_OK) == 0 { return "\(dir)/skiff-monitor" }
+        }
+        return "/usr/local/bin/skiff-monitor"
+    }
+
+    // MARK: Lookup
+
+    /// A container by full id, name (with or without the slash) or unique id prefix.
+    public func container(_ ref: String) throws(EngineError) -> Container {
+        try containers[resolveID(ref)]!
+    }
+
+    func resolveID(_ ref: String) throws(EngineError) -> String {
+        if containers[ref] != nil { return ref }
+        let name = ref.hasPrefix("/") ? String(ref.dropFirst()) : ref
+        if let c = containers.values.first(where: { $0.name == name }) { return c.id }
+        guard !ref.isEmpty else { throw EngineError.noSuchContainer(ref) }
+        let matches = containers.keys.filter { $0.hasPrefix(ref) }
+        if matches.count == 1 { return matches[0] }
+        if matches.count > 1 { throw EngineError(.invalid, "multiple IDs found with provided prefix: \(ref)") }
+        throw EngineError.noSuchContainer(ref)
+    }
+
+    /// Every container, newest first.
+    public func list() -> [Container] {
+        containers.values.sorted { $0.created > $1.created }
+    }
+
+    func save(_ container: Container) {
+        containers[container.id] = container
+        try? db.update(container)
+    }
+}
+
+extension Digest {
+    init?(parsing text: String) {
+        guard let d = try? Digest(text) else { return nil }
+        self = d
+    }
 }

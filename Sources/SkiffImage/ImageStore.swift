@@ -43,6 +43,11 @@ public actor ImageStore {
     public nonisolated let snapshots: SnapshotStore
     let db: ImageDatabase
 
+    /// The store's methods block on files and SQLite: they run on a thread
+    /// of their own, never on the cooperative pool.
+    private static let executor = ThreadExecutor()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
+
     /// Opens (creating) the store under `root` (e.g. /var/lib/skiff).
     public init(root: String) throws(ImageError) {
         self.root = root

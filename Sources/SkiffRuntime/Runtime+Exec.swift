@@ -11,12 +11,15 @@ extension Runtime {
         public var pidFile: String?
         public var detach: Bool
         public var preserveFDs: Int32
-        public init(process: RuntimeSpec.Process, consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false, preserveFDs: Int32 = 0) {
+        /// The process's stdio when it has no terminal.
+        public var stdio: Stdio
+        public init(process: RuntimeSpec.Process, consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false, preserveFDs: Int32 = 0, stdio: Stdio = .inherited) {
             self.process = process
             self.consoleSocket = consoleSocket
             self.pidFile = pidFile
             self.detach = detach
             self.preserveFDs = preserveFDs
+            self.stdio = stdio
         }
     }
 
@@ -29,6 +32,21 @@ extension Runtime {
     /// seccomp filter and (unless given) capabilities. Returns the exit
     /// status, or 0 right after start with `detach`.
     public func exec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
+        let (pid, proxy) = try spawnExec(id: id, options: options)
+        if options.detach { return 0 }
+        return try ProcessWaiter.wait(child: pid, terminal: proxy)
+    }
+
+    /// Starts another process in a running container and returns its pid:
+    /// a child of the caller, which reaps it. A terminal goes to
+    /// `options.consoleSocket`.
+    public func startExec(id: String, options: ExecOptions) throws(RuntimeError) -> Int32 {
+        var options = options
+        options.detach = true
+        return try spawnExec(id: id, options: options).pid
+    }
+
+    private func spawnExec(id: String, options: ExecOptions) throws(RuntimeError) -> (pid: Int32, proxy: TerminalProxy?) {
         let record = try store.load(id)
         let config = try store.config(id)
         let status = self.status(record)
@@ -59,6 +77,8 @@ extension Runtime {
 
         var io = SpawnIO()
         io.preserveFDs = options.preserveFDs
+        io.stdio = try options.stdio.raised()
+        defer { io.stdio.closeAll() }
         var proxy: TerminalProxy?
         var closeAfterSpawn: [Int32] = []
         defer { for fd in closeAfterSpawn { close(fd) } }
@@ -101,7 +121,6 @@ extension Runtime {
             undo.run()
             throw error
         }
-        if options.detach { return 0 }
-        return try ProcessWaiter.wait(child: child.pid, terminal: proxy)
+        return (child.pid, proxy)
     }
 }

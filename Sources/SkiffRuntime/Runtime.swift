@@ -21,11 +21,14 @@ public struct Runtime: Sendable {
         public var consoleSocket: String?
         public var pidFile: String?
         public var preserveFDs: Int32
-        public init(bundle: String, consoleSocket: String? = nil, pidFile: String? = nil, preserveFDs: Int32 = 0) {
+        /// The process's stdio when it has no terminal.
+        public var stdio: Stdio
+        public init(bundle: String, consoleSocket: String? = nil, pidFile: String? = nil, preserveFDs: Int32 = 0, stdio: Stdio = .inherited) {
             self.bundle = bundle
             self.consoleSocket = consoleSocket
             self.pidFile = pidFile
             self.preserveFDs = preserveFDs
+            self.stdio = stdio
         }
     }
 
@@ -261,6 +264,8 @@ public struct Runtime: Sendable {
             }
             var io = SpawnIO()
             io.preserveFDs = options.preserveFDs
+            io.stdio = try options.stdio.raised()
+            defer { io.stdio.closeAll() }
 
             var closeAfterSpawn: [Int32] = []
             defer { for fd in closeAfterSpawn { close(fd) } }

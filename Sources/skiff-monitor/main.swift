@@ -1,1 +1,4 @@
-print("skiff-monitor")
+// The monitor of one container; see SkiffMonitor.MonitorProcess.
+import SkiffMonitor
+
+MonitorProcess.main(CommandLine.arguments)

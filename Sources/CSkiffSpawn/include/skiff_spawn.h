@@ -166,6 +166,7 @@ struct skiff_spawn_config {
     // Start.
     int exec_fifo_fd;               // O_PATH fd of exec.fifo; -1: wait for the parent's go
     int preserve_fds;               // keep fds 3 .. 3+n-1 open across exec
+    int stdio_fds[3];               // >= 3: becomes the process's fd 0, 1, 2; -1: inherited
     dev_t self_exe_dev;             // the runtime binary, refused as the container's program
     ino_t self_exe_ino;
     const struct skiff_hook *create_hooks;  // createContainer: after the parent's hooks, before pivot_root
@@ -226,6 +227,9 @@ int skiff_signalfd_read(int fd);
 
 /// pidfd_open(2): a file descriptor that polls readable when `pid` exits.
 int skiff_pidfd_open(pid_t pid);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below the caller are reparented to it.
+int skiff_set_subreaper(void);
 
 #ifdef __cplusplus
 }

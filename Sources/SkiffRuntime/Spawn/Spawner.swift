@@ -15,6 +15,8 @@ struct SpawnIO {
     var consoleSocketFD: Int32 = -1
     var seccompListenerFD: Int32 = -1
     var preserveFDs: Int32 = 0
+    /// The process's stdin, stdout, stderr (-1: the caller's).
+    var stdio: Stdio = .inherited
     var hooksInParent = false
     var hookState: String?
 }
@@ -131,6 +133,7 @@ enum Spawner {
 
         cfg.exec_fifo_fd = io.execFifoFD
         cfg.preserve_fds = io.preserveFDs
+        cfg.stdio_fds = (io.stdio.input, io.stdio.output, io.stdio.error)
         if haveExe {
             cfg.self_exe_dev = exeStat.st_dev
             cfg.self_exe_ino = exeStat.st_ino

@@ -1,0 +1,154 @@
+import Glibc
+import SkiffImage
+import SkiffMonitor
+import SkiffOCI
+import SkiffRuntime
+import SkiffSnapshot
+import SkiffSystem
+
+extension Engine {
+    /// `docker create`: the container's record and its writable layer, from
+    /// `config` over its image's configuration. Returns the container.
+    public func create(name: String?, config: ContainerConfiguration) async throws(EngineError) -> Container {
+        if let name, !Self.isValidName(name) {
+            throw EngineError(.invalid, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        }
+        if config.autoRemove && config.restartPolicy.name != .no {
+            throw EngineError(.invalid, "conflicting options: cannot specify both --restart and --rm")
+        }
+        let image: ImageRecord
+        let imageConfig: ImageConfig
+        do {
+            image = try await images.resolve(config.image)
+            imageConfig = try await images.config(of: image)
+        } catch {
+            throw error.kind == .notFound ? EngineError(.notFound, "No such image: \(config.image)") : EngineError(.system, error.message)
+        }
+        let base = imageConfig.config
+        let id = Self.randomID()
+        let entrypoint = config.entrypoint.map { $0 == [""] ? [] : $0 } ?? base?.entrypoint ?? []
+        let cmd = config.cmd ?? (config.entrypoint != nil ? [] : base?.cmd ?? [])
+        let argv = entrypoint + cmd
+        guard let path = argv.first, !path.isEmpty else {
+            throw EngineError(.invalid, "no command specified")
+        }
+        var env = Self.mergeEnv(base?.env ?? [], config.env)
+        if !env.contains(where: { $0.hasPrefix("PATH=") }) {
+            env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
+        }
+        var healthcheck: Healthcheck?
+        if let check = config.healthcheck {
+            healthcheck = check.test.first == "NONE" ? nil : check
+        } else if let check = base?.healthcheck, let test = check.test, test.first != "NONE", !test.isEmpty {
+            healthcheck = Healthcheck(test: test, interval: check.interval ?? 0, timeout: check.timeout ?? 0,
+                                      retries: check.retries ?? 0, startPeriod: check.startPeriod ?? 0)
+        }
+        if var check = healthcheck {
+            if check.interval <= 0 { check.interval = 30_000_000_000 }
+            if check.timeout <= 0 { check.timeout = 30_000_000_000 }
+            if check.retries <= 0 { check.retries = 3 }
+            healthcheck = check
+        }
+        if let signal = config.stopSignal, Signals.parse(signal) == nil {
+            throw EngineError(.invalid, "Invalid signal: \(signal)")
+        }
+        var merged = config
+        for (key, value) in base?.labels ?? [:] where merged.labels[key] == nil { merged.labels[key] = value }
+        for port in (base?.exposedPorts ?? [:]).keys where !merged.exposedPorts.contains(port) { merged.exposedPorts.append(port) }
+        for volume in (base?.volumes ?? [:]).keys where !merged.volumes.contains(volume) { merged.volumes.append(volume) }
+        let hostname = config.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? String(id.prefix(12))
+        if config.tty { env = Self.mergeEnv(["TERM=xterm"], env) }
+        env = Self.mergeEnv(["HOSTNAME=\(hostname)"], env)
+
+        let container = Container(
+            id: id, name: name ?? uniqueRandomName(), created: Clock.timestamp(), imageID: image.id.description,
+            config: merged, state: ContainerState(), path: path, args: Array(argv.dropFirst()), env: env,
+            workingDir: config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? base?.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+            user: config.user.flatMap { $0.isEmpty ? nil : $0 } ?? base?.user ?? "",
+            hostname: hostname,
+            stopSignal: config.stopSignal ?? base?.stopSignal ?? "SIGTERM",
+            healthcheck: healthcheck)
+
+        // The writable layer (unmounted until start).
+        let dir = directory(id)
+        do {
+            try Directories.make(dir, mode: 0o710)
+            try Directories.make(rootfsPath(id), mode: 0o755)
+            try await images.prepareRootfs(for: image, key: id, at: rootfsPath(id))
+            try? OverlayMount.unmount(rootfsPath(id))
+            try db.insert(container)
+        } catch {
+            images.removeRootfs(key: id, at: rootfsPath(id))
+            Directories.removeTree(dir)
+            if let e = error as? EngineError { throw e }
+            throw EngineError(.system, "create: \(error)")
+        }
+        containers[id] = container
+        return container
+    }
+
+    /// Docker's container-name rule.
+    static func isValidName(_ name: String) -> Bool {
+        let bytes = Array((name.hasPrefix("/") ? String(name.dropFirst()) : name).utf8)
+        guard bytes.count >= 2 || bytes.count == 1, let first = bytes.first else { return false }
+        func alnum(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+        }
+        return alnum(first) && bytes.dropFirst().allSatisfy { alnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// Image env, then the container's: a later `KEY=` replaces an earlier one.
+    static func mergeEnv(_ base: [String], _ overrides: [String]) -> [String] {
+        var result = base
+        for entry in overrides {
+            let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            if let i = result.firstIndex(where: { ($0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0) == key }) {
+                result[i] = entry
+            } else {
+                result.append(entry)
+            }
+        }
+        return result
+    }
+
+    static func randomID() -> String {
+        let digits = Array("0123456789abcdef")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<64).map { _ in digits[Int(generator.next() % 16)] })
+    }
+
+    func uniqueRandomName() -> String {
+        while true {
+            let name = NameGenerator.random()
+            if !containers.values.contains(where: { $0.name == name }) { return name }
+        }
+    }
+}
+
+/// Docker-style random names: `adjective_scientist`.
+enum NameGenerator {
+    static let adjectives = [
+        "admiring", "agitated", "amazing", "awesome", "blissful", "bold", "brave", "busy", "charming", "clever",
+        "cool", "compassionate", "competent", "confident", "dazzling", "determined", "eager", "ecstatic", "elastic",
+        "elated", "elegant", "epic", "exciting", "fervent", "festive", "focused", "friendly", "frosty", "gallant",
+        "gifted", "goofy", "gracious", "happy", "hopeful", "hungry", "inspiring", "jolly", "jovial", "keen", "kind",
+        "laughing", "loving", "lucid", "magical", "modest", "musing", "nice", "nifty", "nostalgic", "optimistic",
+        "peaceful", "pensive", "practical", "priceless", "quirky", "quizzical", "relaxed", "reverent", "romantic",
+        "serene", "sharp", "silly", "sleepy", "stoic", "sweet", "tender", "thirsty", "trusting", "upbeat", "vibrant",
+        "vigilant", "wizardly", "wonderful", "youthful", "zealous", "zen",
+    ]
+    static let names = [
+        "albattani", "allen", "archimedes", "babbage", "banach", "bardeen", "bell", "bhabha", "blackwell", "bohr",
+        "booth", "borg", "bose", "brahmagupta", "brown", "carson", "cerf", "chandrasekhar", "curie", "darwin",
+        "dijkstra", "easley", "einstein", "euclid", "euler", "fermat", "fermi", "feynman", "franklin", "galileo",
+        "gauss", "goldberg", "goodall", "hamilton", "hawking", "heisenberg", "hodgkin", "hopper", "hypatia",
+        "jackson", "johnson", "kepler", "knuth", "lamport", "leakey", "lovelace", "lumiere", "mccarthy", "meitner",
+        "mendel", "morse", "newton", "nobel", "noether", "pascal", "pasteur", "perlman", "poincare", "raman",
+        "ritchie", "sammet", "shannon", "shockley", "sinoussi", "tesla", "thompson", "torvalds", "turing", "wiles",
+        "wilson", "wing", "wozniak", "wright", "yalow", "yonath",
+    ]
+
+    static func random() -> String {
+        "\(adjectives.randomElement()!)_\(names.randomElement()!)"
+    }
+}

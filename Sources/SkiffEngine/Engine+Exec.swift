@@ -1,0 +1,163 @@
+import FoundationEssentials
+import Glibc
+import SkiffMonitor
+import SkiffOCI
+import SkiffRuntime
+
+/// An exec instance (Docker keeps them in memory only).
+public struct ExecRecord: Sendable, Equatable {
+    public var id: String
+    public var containerID: String
+    public var args: [String]
+    public var env: [String]
+    public var user: String
+    public var workingDir: String
+    public var tty: Bool
+    public var privileged: Bool
+    public var attachStdin: Bool
+    public var attachStdout: Bool
+    public var attachStderr: Bool
+    public var detachKeys: String?
+    public var running = false
+    public var pid: Int32 = 0
+    public var exitCode: Int32?
+    public var started = false
+
+    public init(id: String = "", containerID: String = "", args: [String], env: [String] = [], user: String = "", workingDir: String = "",
+                tty: Bool = false, privileged: Bool = false, attachStdin: Bool = false, attachStdout: Bool = true,
+                attachStderr: Bool = true, detachKeys: String? = nil) {
+        self.id = id
+        self.containerID = containerID
+        self.args = args
+        self.env = env
+        self.user = user
+        self.workingDir = workingDir
+        self.tty = tty
+        self.privileged = privileged
+        self.attachStdin = attachStdin
+        self.attachStdout = attachStdout
+        self.attachStderr = attachStderr
+        self.detachKeys = detachKeys
+    }
+}
+
+extension Engine {
+    /// `POST /containers/{id}/exec`.
+    public func execCreate(_ ref: String, _ exec: ExecRecord) throws(EngineError) -> String {
+        let id = try resolveID(ref)
+        var container = containers[id]!
+        guard container.state.status == .running else {
+            throw EngineError(.conflict, "container \(id) is not running")
+        }
+        guard !exec.args.isEmpty else { throw EngineError(.invalid, "No exec command specified") }
+        var record = exec
+        record.id = Self.randomID()
+        record.containerID = id
+        execs[record.id] = record
+        container.execIDs.append(record.id)
+        containers[id] = container
+        return record.id
+    }
+
+    public func execInspect(_ execID: String) throws(EngineError) -> ExecRecord {
+        guard let exec = execs[execID] else { throw EngineError(.notFound, "No such exec instance: \(execID)") }
+        return exec
+    }
+
+    /// Starts the exec; the connection carries its frames (control frames
+    /// first with the pid, last with the exit code).
+    public func execStart(_ execID: String, tty: Bool?) throws(EngineError) -> MonitorConnection {
+        guard var exec = execs[execID] else { throw EngineError(.notFound, "No such exec instance: \(execID)") }
+        guard !exec.started else { throw EngineError(.conflict, "Exec \(execID) has already started") }
+        guard let container = containers[exec.containerID], container.state.status == .running else {
+            throw EngineError(.conflict, "container \(exec.containerID) is not running")
+        }
+        var process = RuntimeSpec.Process(args: exec.args)
+        process.terminal = tty ?? exec.tty
+        process.env = Self.mergeEnv(container.env, exec.env)
+        process.cwd = exec.workingDir.isEmpty ? (container.workingDir.isEmpty ? "/" : container.workingDir) : exec.workingDir
+        let resolver = UserResolver(rootfs: rootfsPath(container.id))
+        let user = try resolver.resolve(exec.user.isEmpty ? container.user : exec.user)
+        process.user = .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.isEmpty ? nil : user.additionalGids)
+        if exec.privileged {
+            process.capabilities = .init(bounding: Capability.names, effective: Capability.names, permitted: Capability.names)
+        }
+        process.noNewPrivileges = container.config.noNewPrivileges
+        let request = ExecRequest(process: process, attachStdin: exec.attachStdin, attachStdout: exec.attachStdout, attachStderr: exec.attachStderr)
+        let json: String
+        do {
+            json = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
+        } catch {
+            throw EngineError(.system, "exec: \(error)")
+        }
+        let connection = try MonitorConnection.open(socketPath(container.id), "exec " + json)
+        exec.started = true
+        exec.running = true
+        exec.tty = process.terminal ?? false
+        execs[execID] = exec
+        return connection
+    }
+
+    /// Records what the exec's control frames said.
+    public func execEvent(_ execID: String, _ event: ExecEvent) {
+        guard var exec = execs[execID] else { return }
+        if let pid = event.pid { exec.pid = pid }
+        if let code = event.exitCode {
+            exec.exitCode = code
+            exec.running = false
+            exec.pid = 0
+        }
+        if event.error != nil {
+            exec.exitCode = 126
+            exec.running = false
+        }
+        execs[execID] = exec
+    }
+
+    /// The connection ended without an exit code (container gone).
+    public func execEnded(_ execID: String) {
+        guard var exec = execs[execID], exec.running else { return }
+        exec.running = false
+        if exec.exitCode == nil { exec.exitCode = 137 }
+        execs[execID] = exec
+    }
+
+    public func execResize(_ execID: String, rows: Int, cols: Int) throws(EngineError) {
+        guard let exec = execs[execID] else { throw EngineError(.notFound, "No such exec instance: \(execID)") }
+        guard exec.running, exec.pid > 0 else { throw EngineError(.conflict, "Exec \(execID) is not running") }
+        _ = try MonitorConnection.call(socketPath(exec.containerID), "exec-resize \(exec.pid) \(rows) \(cols)")
+    }
+
+    // MARK: attach / resize
+
+    /// A connection carrying the container's output frames (and taking its
+    /// stdin). Before start, it is connected when the container starts.
+    public func attach(_ ref: String, stdin: Bool, stdout: Bool, stderr: Bool) async throws(EngineError) -> MonitorConnection {
+        let id = try resolveID(ref)
+        let container = containers[id]!
+        let request = "attach \(stdin ? 1 : 0) \(stdout ? 1 : 0) \(stderr ? 1 : 0)"
+        if container.state.isRunning && container.state.status != .restarting {
+            return try MonitorConnection.open(socketPath(id), request)
+        }
+        let connection = await withCheckedContinuation { continuation in
+            pendingAttaches[id, default: []].append(PendingAttach(request: request, continuation: continuation))
+        }
+        guard let connection else { throw EngineError(.conflict, "container \(id) is not running") }
+        return connection
+    }
+
+    /// Gives up attaches still waiting for a start (the client left).
+    public func cancelPendingAttaches(_ ref: String) {
+        guard let id = try? resolveID(ref) else { return }
+        for pending in pendingAttaches.removeValue(forKey: id) ?? [] { pending.continuation.resume(returning: nil) }
+    }
+
+    /// `POST /containers/{id}/resize`.
+    public func resize(_ ref: String, rows: Int, cols: Int) throws(EngineError) {
+        let id = try resolveID(ref)
+        guard containers[id]!.state.status == .running else {
+            throw EngineError(.conflict, "Container \(id) is not running")
+        }
+        _ = try MonitorConnection.call(socketPath(id), "resize \(rows) \(cols)")
+    }
+}

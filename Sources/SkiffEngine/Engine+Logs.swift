@@ -1,0 +1,155 @@
+import FoundationEssentials
+import Glibc
+import SkiffMonitor
+
+/// What `docker logs` asks for.
+public struct LogOptions: Sendable {
+    public var stdout = true
+    public var stderr = true
+    public var follow = false
+    /// The last lines only (nil: all).
+    public var tail: Int?
+    /// Unix seconds (fractions allowed); 0: no bound.
+    public var since: Double = 0
+    public var until: Double = 0
+    public init() {}
+}
+
+/// One line of a container's log.
+public struct LogEntry: Sendable, Equatable {
+    /// 1 stdout, 2 stderr.
+    public var stream: UInt8
+    /// RFC 3339 with nanoseconds.
+    public var time: String
+    public var line: [UInt8]
+}
+
+extension Engine {
+    /// The container's log lines (json-file), and with `follow` the lines
+    /// that come until it stops.
+    public func logs(_ ref: String, options: LogOptions) throws(EngineError) -> AsyncStream<LogEntry> {
+        let id = try resolveID(ref)
+        let container = containers[id]!
+        guard container.config.logDriver != "none" else {
+            throw EngineError(.invalid, "configured logging driver does not support reading")
+        }
+        let path = logPath(id)
+        let maxFiles = container.config.logOptions["max-file"].flatMap { Int($0) } ?? 1
+        return AsyncStream { continuation in
+            let task = Task {
+                var reader = JSONLogReader(path: path, options: options)
+                var entries: [LogEntry] = []
+                for n in stride(from: maxFiles - 1, through: 1, by: -1) {
+                    entries += JSONLogReader.readAll("\(path).\(n)", options: options)
+                }
+                entries += reader.readNew()
+                if let tail = options.tail { entries = Array(entries.suffix(max(tail, 0))) }
+                for entry in entries { continuation.yield(entry) }
+                while options.follow && !Task.isCancelled {
+                    let running = self.isRunning(id)
+                    for entry in reader.readNew() { continuation.yield(entry) }
+                    if !running { break }
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func isRunning(_ id: String) -> Bool {
+        guard let c = containers[id] else { return false }
+        return c.state.isRunning || watched.contains(id)
+    }
+}
+
+/// Reads a json-file log incrementally, following rotation.
+struct JSONLogReader {
+    let path: String
+    let options: LogOptions
+    var offset: Int64 = 0
+    var inode: UInt64 = 0
+    var partial: [UInt8] = []
+
+    init(path: String, options: LogOptions) {
+        self.path = path
+        self.options = options
+    }
+
+    static func readAll(_ path: String, options: LogOptions) -> [LogEntry] {
+        var reader = JSONLogReader(path: path, options: options)
+        return reader.readNew()
+    }
+
+    /// Entries written since the last call.
+    mutating func readNew() -> [LogEntry] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return [] }
+        if UInt64(st.st_ino) != inode || Int64(st.st_size) < offset {
+            inode = UInt64(st.st_ino)
+            offset = 0
+            partial = []
+        }
+        var bytes = partial
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = pread(fd, &chunk, chunk.count, off_t(offset))
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+            offset += Int64(n)
+        }
+        var entries: [LogEntry] = []
+        var start = 0
+        for i in bytes.indices where bytes[i] == UInt8(ascii: "\n") {
+            if let entry = Self.parse(bytes[start..<i]), keep(entry) { entries.append(entry) }
+            start = i + 1
+        }
+        partial = Array(bytes[start...])
+        return entries
+    }
+
+    func keep(_ entry: LogEntry) -> Bool {
+        if entry.stream == 1 && !options.stdout { return false }
+        if entry.stream == 2 && !options.stderr { return false }
+        if options.since > 0 || options.until > 0 {
+            let t = Self.seconds(entry.time)
+            if options.since > 0 && t < options.since { return false }
+            if options.until > 0 && t > options.until { return false }
+        }
+        return true
+    }
+
+    struct Line: Decodable {
+        var log: String
+        var stream: String
+        var time: String
+    }
+
+    static func parse(_ bytes: ArraySlice<UInt8>) -> LogEntry? {
+        guard let line = try? JSONDecoder().decode(Line.self, from: Data(bytes)) else { return nil }
+        return LogEntry(stream: line.stream == "stderr" ? 2 : 1, time: line.time, line: Array(line.log.utf8))
+    }
+
+    /// RFC 3339 (UTC, `Z`) to unix seconds.
+    static func seconds(_ time: String) -> Double {
+        let b = Array(time.utf8)
+        guard b.count >= 20 else { return 0 }
+        func num(_ r: Range<Int>) -> Int32 { Int32(String(decoding: b[r], as: UTF8.self)) ?? 0 }
+        var parts = tm()
+        parts.tm_year = num(0..<4) - 1900
+        parts.tm_mon = num(5..<7) - 1
+        parts.tm_mday = num(8..<10)
+        parts.tm_hour = num(11..<13)
+        parts.tm_min = num(14..<16)
+        parts.tm_sec = num(17..<19)
+        var seconds = Double(timegm(&parts))
+        if b[19] == UInt8(ascii: "."), let end = b[20...].firstIndex(where: { $0 < 0x30 || $0 > 0x39 }) {
+            let digits = String(decoding: b[20..<end], as: UTF8.self)
+            seconds += (Double("0." + digits) ?? 0)
+        }
+        return seconds
+    }
+}

@@ -1,0 +1,185 @@
+import Glibc
+import SkiffOCI
+import SkiffRuntime
+import SkiffSeccomp
+
+/// A container's OCI runtime spec: Docker's defaults (its capability set,
+/// seccomp profile, masked and read-only paths, mounts) with the
+/// container's configuration on top.
+struct SpecBuilder {
+    /// Docker's default capabilities (moby oci/caps/defaults.go).
+    static let dockerCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+        "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ]
+    /// Where `--init` puts its init (Docker's path).
+    static let initPath = "/sbin/docker-init"
+
+    let container: Container
+    /// Absolute path of the mounted root.
+    let rootfs: String
+    /// The container's directory (hosts, hostname, resolv.conf).
+    let directory: String
+    /// The host's init binary for `--init` (tini), if installed.
+    let initBinary: String?
+
+    func build() throws(EngineError) -> RuntimeSpec {
+        let config = container.config
+        var spec = RuntimeSpec.makeDefault(args: container.args.isEmpty ? [container.path] : [container.path] + container.args,
+                                           rootfs: rootfs, terminal: config.tty)
+        spec.root = .init(path: rootfs, readonly: config.readonlyRootfs)
+        spec.hostname = container.hostname
+        if let domain = config.domainname, !domain.isEmpty { spec.domainname = domain }
+
+        // The process.
+        var process = spec.process!
+        process.args = container.path.isEmpty ? container.args : [container.path] + container.args
+        if config.initProcess {
+            guard initBinary != nil else {
+                throw EngineError(.invalid, "--init: no init binary installed (tini-static)")
+            }
+            process.args = [Self.initPath, "--"] + (process.args ?? [])
+        }
+        process.env = container.env
+        process.cwd = container.workingDir.isEmpty ? "/" : container.workingDir
+        process.rlimits = config.resources.ulimits.isEmpty ? nil : try config.resources.ulimits.map { (u) throws(EngineError) in
+            guard let name = Self.rlimitName(u.name) else { throw EngineError(.invalid, "invalid ulimit type: \(u.name)") }
+            return RuntimeSpec.Rlimit(type: name, hard: UInt64(max(u.hard, 0)), soft: UInt64(max(u.soft, 0)))
+        }
+        process.noNewPrivileges = config.noNewPrivileges
+        let users = UserResolver(rootfs: rootfs)
+        let user = try users.resolve(container.user)
+        process.user = .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids + (try users.groupIDs(config.groupAdd)))
+        process.user.additionalGids = process.user.additionalGids?.isEmpty == true ? nil : process.user.additionalGids
+        let caps = try capabilities()
+        process.capabilities = .init(bounding: caps, effective: caps, permitted: caps)
+        spec.process = process
+
+        // Mounts: Docker's standard set, then the container's files.
+        var mounts = RuntimeSpec.defaultMounts.filter { $0.destination != "/dev/shm" }
+        let shm = config.shmSize ?? 64 << 20
+        mounts.append(.init(destination: "/dev/shm", type: "tmpfs", source: "shm",
+                            options: ["nosuid", "noexec", "nodev", "mode=1777", "size=\(shm)"]))
+        if config.privileged {
+            mounts = mounts.map { mount in
+                var m = mount
+                if m.destination == "/sys" || m.destination == "/sys/fs/cgroup" { m.options = m.options?.filter { $0 != "ro" } }
+                return m
+            }
+        }
+        for file in ["hosts", "hostname", "resolv.conf"] {
+            mounts.append(.init(destination: "/etc/" + file, type: "bind", source: directory + "/" + file,
+                                options: ["rbind", "rprivate"]))
+        }
+        for (path, options) in config.tmpfs.sorted(by: { $0.key < $1.key }) {
+            var opts = ["nosuid", "nodev", "noexec"]
+            if !options.isEmpty { opts += options.split(separator: ",").map(String.init) }
+            mounts.append(.init(destination: path, type: "tmpfs", source: "tmpfs", options: opts))
+        }
+        if config.initProcess, let initBinary {
+            mounts.append(.init(destination: Self.initPath, type: "bind", source: initBinary, options: ["bind", "ro"]))
+        }
+        spec.mounts = mounts
+
+        // Linux: namespaces, cgroup, resources, security.
+        var linux = spec.linux!
+        var namespaces: [RuntimeSpec.Namespace] = [.init(type: .pid), .init(type: .ipc), .init(type: .uts), .init(type: .mount)]
+        if config.networkMode != "host" { namespaces.append(.init(type: .network)) }
+        if Self.cgroupV2 { namespaces.append(.init(type: .cgroup)) }
+        linux.namespaces = namespaces
+        linux.cgroupsPath = "skiff/\(container.id)"
+        linux.resources = resources()
+        if !config.sysctls.isEmpty { linux.sysctl = config.sysctls }
+        if config.privileged {
+            linux.maskedPaths = nil
+            linux.readonlyPaths = nil
+            linux.resources?.devices = [.init(allow: true, access: "rwm")]
+        } else {
+            linux.resources?.devices = [.init(allow: false, access: "rwm")] + Self.defaultDeviceRules
+            linux.seccomp = try seccomp(capabilities: caps)
+        }
+        spec.linux = linux
+        return spec
+    }
+
+    func capabilities() throws(EngineError) -> [String] {
+        let config = container.config
+        if config.privileged { return Capability.names }
+        func normalize(_ name: String) -> String {
+            let upper = name.uppercased()
+            return upper == "ALL" || upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+        }
+        var caps = Self.dockerCapabilities
+        let drops = config.capDrop.map(normalize)
+        let adds = config.capAdd.map(normalize)
+        for cap in drops + adds where cap != "ALL" && Capability.number(cap) == nil {
+            throw EngineError(.invalid, "invalid capability: \(cap)")
+        }
+        if drops.contains("ALL") { caps = [] }
+        caps.removeAll { drops.contains($0) }
+        if adds.contains("ALL") { return Capability.names }
+        for cap in adds where !caps.contains(cap) { caps.append(cap) }
+        return caps
+    }
+
+    func seccomp(capabilities: [String]) throws(EngineError) -> RuntimeSpec.Seccomp? {
+        let profile: DockerSeccompProfile
+        switch container.config.seccomp {
+        case .unconfined:
+            return nil
+        case .builtin:
+            profile = DockerSeccompProfile.dockerDefault
+        case .profile(let text):
+            do {
+                profile = try DockerSeccompProfile.decode(Array(text.utf8))
+            } catch {
+                throw EngineError(.invalid, "Decoding seccomp profile failed: \(error)")
+            }
+        }
+        do {
+            return try profile.runtimeSeccomp(capabilities: capabilities, platform: SeccompPlatform.current())
+        } catch {
+            throw EngineError(.invalid, "seccomp profile: \(error)")
+        }
+    }
+
+    func resources() -> RuntimeSpec.Resources {
+        let r = container.config.resources
+        var resources = RuntimeSpec.Resources()
+        if r.memory != nil || r.memoryReservation != nil || r.memorySwap != nil || r.oomKillDisable != nil {
+            var swap = r.memorySwap
+            // Docker: swap defaults to twice the memory limit.
+            if let limit = r.memory, limit > 0, swap == nil || swap == 0 { swap = limit * 2 }
+            resources.memory = .init(limit: r.memory.flatMap { $0 > 0 ? $0 : nil }, reservation: r.memoryReservation.flatMap { $0 > 0 ? $0 : nil },
+                                     swap: swap.flatMap { $0 != 0 ? $0 : nil }, disableOOMKiller: r.oomKillDisable)
+        }
+        var cpu = RuntimeSpec.CPU()
+        if let nano = r.nanoCPUs, nano > 0 {
+            cpu.period = 100_000
+            cpu.quota = nano * 100_000 / 1_000_000_000
+        }
+        if let quota = r.cpuQuota, quota > 0 { cpu.quota = quota }
+        if let period = r.cpuPeriod, period > 0 { cpu.period = UInt64(period) }
+        if let shares = r.cpuShares, shares > 0 { cpu.shares = UInt64(shares) }
+        if let cpus = r.cpusetCpus, !cpus.isEmpty { cpu.cpus = cpus }
+        if let mems = r.cpusetMems, !mems.isEmpty { cpu.mems = mems }
+        if cpu != RuntimeSpec.CPU() { resources.cpu = cpu }
+        if let limit = r.pidsLimit, limit > 0 { resources.pids = .init(limit: limit) }
+        return resources
+    }
+
+    /// The devices every container may use (Docker's default allow list).
+    static let defaultDeviceRules: [RuntimeSpec.DeviceRule] = [
+        (1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, -1), (10, 200),
+    ].map { RuntimeSpec.DeviceRule(allow: true, type: "c", major: $0.0, minor: $0.1 < 0 ? nil : $0.1, access: "rwm") }
+
+    static var cgroupV2: Bool {
+        access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+    }
+
+    static func rlimitName(_ name: String) -> String? {
+        let known = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as"]
+        return known.contains(name) ? "RLIMIT_" + name.uppercased() : nil
+    }
+}

@@ -1,0 +1,95 @@
+import CSkiffSpawn
+import Glibc
+
+/// Docker's `--user` forms (`uid`, `uid:gid`, `name`, `name:group`) resolved
+/// against the container's own /etc/passwd and /etc/group, read inside its
+/// root (a symlink in the image cannot point the lookup at the host's files).
+struct UserResolver {
+    let rootfs: String
+
+    struct Resolved: Equatable {
+        var uid: UInt32
+        var gid: UInt32
+        var additionalGids: [UInt32]
+    }
+
+    func resolve(_ spec: String) throws(EngineError) -> Resolved {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let userPart = parts[0].isEmpty ? "0" : parts[0]
+        let passwd = entries(file("/etc/passwd"))
+        let groups = entries(file("/etc/group"))
+        var uid: UInt32
+        var gid: UInt32 = 0
+        var name: String?
+        if let n = UInt32(userPart) {
+            uid = n
+            if let entry = passwd.first(where: { $0.count > 3 && UInt32($0[2]) == n }) {
+                gid = UInt32(entry[3]) ?? 0
+                name = entry[0]
+            }
+        } else {
+            guard let entry = passwd.first(where: { $0.first == userPart }), entry.count > 3,
+                  let u = UInt32(entry[2]), let g = UInt32(entry[3]) else {
+                throw EngineError(.invalid, "unable to find user \(userPart): no matching entries in passwd file")
+            }
+            uid = u
+            gid = g
+            name = userPart
+        }
+        if parts.count > 1 {
+            let groupPart = parts[1]
+            if let n = UInt32(groupPart) {
+                gid = n
+            } else if let entry = groups.first(where: { $0.first == groupPart }), entry.count > 2, let g = UInt32(entry[2]) {
+                gid = g
+            } else {
+                throw EngineError(.invalid, "unable to find group \(groupPart): no matching entries in group file")
+            }
+        }
+        var additional: [UInt32] = []
+        if let name {
+            for entry in groups where entry.count > 3 {
+                let members = entry[3].split(separator: ",").map(String.init)
+                if members.contains(name), let g = UInt32(entry[2]), g != gid, !additional.contains(g) { additional.append(g) }
+            }
+        }
+        _ = uid
+        return Resolved(uid: uid, gid: gid, additionalGids: additional)
+    }
+
+    /// Group names or ids (`--group-add`) to gids.
+    func groupIDs(_ names: [String]) throws(EngineError) -> [UInt32] {
+        let groups = entries(file("/etc/group"))
+        var result: [UInt32] = []
+        for name in names {
+            if let n = UInt32(name) {
+                result.append(n)
+            } else if let entry = groups.first(where: { $0.first == name }), entry.count > 2, let g = UInt32(entry[2]) {
+                result.append(g)
+            } else {
+                throw EngineError(.invalid, "Unable to find group \(name)")
+            }
+        }
+        return result
+    }
+
+    private func entries(_ text: String) -> [[String]] {
+        text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map {
+            $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+
+    private func file(_ path: String) -> String {
+        let fd = skiff_open_in_root(rootfs, path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while bytes.count < 4 << 20 {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,23 @@
+import Glibc
+
+/// Runs `body` on a new detached thread (for blocking reads that must not
+/// hold a thread of the cooperative pool).
+public func detachThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body))
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { arg in
+        let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+        box.body()
+        return nil
+    }, box.toOpaque())
+    if rc == 0 {
+        pthread_detach(thread)
+    } else {
+        box.release()
+        body()
+    }
+}
