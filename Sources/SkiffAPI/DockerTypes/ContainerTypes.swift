@@ -1,3 +1,5 @@
+import SkiffOCI
+
 // Docker's container and exec JSON (API v1.47, definitions ContainerConfig,
 // HostConfig, ContainerSummary, ContainerInspectResponse, ExecConfig...).
 // Request fields are all optional: the docker CLI sends nulls, docker-py

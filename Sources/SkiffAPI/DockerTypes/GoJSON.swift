@@ -1,9 +1,7 @@
 // Docker's JSON is written by Go's encoding/json: a field without `omitempty`
 // is always present, as its zero value ("" / false / 0) or, for slices, maps
 // and pointers, as `null`. These helpers let the Codable types say which.
-
-/// Go's `struct{}` value, as in `ExposedPorts: {"80/tcp": {}}`.
-struct EmptyObject: Codable, Sendable, Equatable {}
+// (Go's `struct{}` values, as in `ExposedPorts`, are SkiffOCI's `EmptyObject`.)
 
 extension KeyedEncodingContainer {
     /// A Go string field without omitempty: nil is written as "".
