@@ -66,7 +66,7 @@ struct ErrorMessage: Codable, Sendable {
 /// JSON as dockerd writes it: slashes unescaped, a trailing newline.
 func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     var bytes = Array(try encoder.encode(value))
     bytes.append(0x0A)
     return bytes

@@ -108,10 +108,15 @@ final class InboundStream: @unchecked Sendable {
                 piece = slice
                 chunks[head] = chunk
             } else {
+                // Consumed chunks are dropped at once (they hold the bytes).
                 piece = chunk
+                chunks[head] = ByteBuffer()
                 head += 1
                 if head == chunks.count {
                     chunks.removeAll(keepingCapacity: true)
+                    head = 0
+                } else if head >= 64, head * 2 >= chunks.count {
+                    chunks.removeFirst(head)
                     head = 0
                 }
             }
