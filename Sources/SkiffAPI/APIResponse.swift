@@ -51,6 +51,15 @@ public struct APIResponse: Sendable {
         APIResponse(status: status, headers: [("Content-Type", contentType)], body: .stream(body))
     }
 
+    /// A hijacked connection (attach, exec start): `contentType` is
+    /// "application/vnd.docker.raw-stream" or, multiplexed,
+    /// "application/vnd.docker.multiplexed-stream".
+    public static func hijack(
+        contentType: String, _ body: @escaping @Sendable (HijackedConnection) async throws -> Void
+    ) -> APIResponse {
+        APIResponse(body: .hijack(contentType: contentType, body))
+    }
+
     /// `{"message": ...}` with the error's status.
     public static func error(_ error: APIError) -> APIResponse {
         let body = (try? encodeJSON(ErrorMessage(message: error.message))) ?? Array("{\"message\":\"error\"}\n".utf8)
