@@ -79,3 +79,28 @@ import Testing
         #expect(dockerTimestamp("soon", now: 0) == nil)
     }
 }
+
+@Suite struct FilterHelperTests {
+    @Test func labels() {
+        let labels = ["a": "1", "b": ""]
+        #expect(matchesLabel("a", labels))
+        #expect(matchesLabel("a=1", labels))
+        #expect(!matchesLabel("a=2", labels))
+        #expect(matchesLabel("b=", labels))
+        #expect(!matchesLabel("c", labels))
+    }
+
+    @Test func booleanFilters() throws {
+        #expect(try parseBoolFilter("dangling", ["true"]))
+        #expect(try parseBoolFilter("dangling", ["1"]))
+        #expect(try !parseBoolFilter("dangling", ["false"]))
+        #expect(throws: APIError.badRequest("invalid filter 'dangling=maybe'")) { try parseBoolFilter("dangling", ["maybe"]) }
+        #expect(throws: APIError.self) { try parseBoolFilter("dangling", ["true", "false"]) }
+    }
+
+    @Test func unknownFilterKeys() {
+        #expect(throws: APIError.badRequest("invalid filter 'bogus'")) {
+            try checkFilters(["label": ["a"], "bogus": ["1"]], allowed: ["label"])
+        }
+    }
+}

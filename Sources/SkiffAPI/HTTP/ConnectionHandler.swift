@@ -55,7 +55,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        // The body's resume callback refers back to this handler.
+        body = nil
+    }
 
     // MARK: Input
 
@@ -171,6 +175,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { throw ChannelError.ioOnClosedChannel }
         let channel = context.channel
         body?.discard()
+        body = nil
         let input = InboundStream {
             channel.eventLoop.execute {
                 (try? channel.pipeline.syncOperations.handler(type: HijackHandler.self))?.resumeReading()
@@ -244,6 +249,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         body?.fail(ChannelError.ioOnClosedChannel)
+        body = nil
         task?.cancel()
         context.fireChannelInactive()
     }
