@@ -1,0 +1,93 @@
+import Glibc
+
+/// RFC 3339 timestamps in UTC, as Go's time.RFC3339Nano writes them
+/// (fraction without trailing zeros).
+enum RFC3339 {
+    static func format(seconds: Int64, nanoseconds: Int = 0) -> String {
+        var t = time_t(seconds)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        var out = "\(pad(Int(tm.tm_year) + 1900, 4))-\(pad(Int(tm.tm_mon) + 1, 2))-\(pad(Int(tm.tm_mday), 2))"
+            + "T\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2))"
+        if nanoseconds > 0 {
+            var fraction = pad(nanoseconds, 9)
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            out += "." + fraction
+        }
+        return out + "Z"
+    }
+
+    /// Unix seconds of an RFC 3339 timestamp ("2024-05-01T10:00:00.5+02:00"); nil if malformed.
+    static func parse(_ text: String) -> Int64? {
+        let chars = Array(text.utf8)
+        func number(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= chars.count else { return nil }
+            var value = 0
+            for c in chars[from..<(from + count)] {
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                value = value * 10 + Int(c - 0x30)
+            }
+            return value
+        }
+        guard chars.count >= 20, let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else { return nil }
+        var tm = tm()
+        tm.tm_year = Int32(year - 1900)
+        tm.tm_mon = Int32(month - 1)
+        tm.tm_mday = Int32(day)
+        tm.tm_hour = Int32(hour)
+        tm.tm_min = Int32(minute)
+        tm.tm_sec = Int32(second)
+        var seconds = Int64(timegm(&tm))
+        var i = 19
+        if i < chars.count, chars[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 { i += 1 }
+        }
+        guard i < chars.count else { return nil }
+        switch chars[i] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            return seconds
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard let oh = number(i + 1, 2), let om = number(i + 4, 2) else { return nil }
+            let offset = Int64(oh * 3600 + om * 60)
+            seconds += chars[i] == UInt8(ascii: "+") ? -offset : offset
+            return seconds
+        default:
+            return nil
+        }
+    }
+}
+
+/// A point in time as Docker's filters and `--since`/`--until` take it:
+/// unix seconds ("1700000000", "1700000000.5"), RFC 3339, a date
+/// ("2024-05-01"), or a duration before now ("10m", "1h30m", "24h").
+func dockerTimestamp(_ value: String, now: Int64 = Int64(time(nil))) -> Int64? {
+    if let seconds = Double(value), seconds.isFinite { return Int64(seconds) }
+    if let date = RFC3339.parse(value) { return date }
+    if value.count == 10, let date = RFC3339.parse(value + "T00:00:00Z") { return date }
+    if value.count == 19, let date = RFC3339.parse(value + "Z") { return date }
+    return goDuration(value).map { now - $0 }
+}
+
+/// Seconds in a Go duration ("1h30m", "90s", "1.5h", "500ms"); nil if malformed.
+func goDuration(_ text: String) -> Int64? {
+    let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+    var rest = Substring(text)
+    var total = 0.0
+    guard !rest.isEmpty else { return nil }
+    while !rest.isEmpty {
+        let number = rest.prefix { $0.isNumber || $0 == "." }
+        guard let value = Double(number) else { return nil }
+        rest = rest.dropFirst(number.count)
+        let unit = rest.prefix { !$0.isNumber && $0 != "." }
+        guard let scale = units.first(where: { $0.0 == unit })?.1 else { return nil }
+        rest = rest.dropFirst(unit.count)
+        total += value * scale
+    }
+    return Int64(total)
+}

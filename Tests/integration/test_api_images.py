@@ -1,0 +1,181 @@
+"""skiffd's image endpoints through the real docker CLI and docker-py:
+import, images (formats, filters), inspect, history, tag, rmi, prune,
+save/load round trips, and a bad tarball that leaves the store unchanged."""
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from skiffd import busybox_tar, daemon  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def busybox(daemon, busybox_tar):
+    """busybox:latest imported with a CMD; removed (with every tag) afterwards."""
+    out = daemon.out("import", "--change", 'CMD ["sh"]', "--change", "LABEL org.test=yes",
+                     "--message", "from the test", str(busybox_tar), "busybox:latest")
+    image_id = out.splitlines()[-1]
+    assert image_id.startswith("sha256:")
+    yield image_id
+    for line in daemon.out("images", "-q", "--no-trunc").splitlines():
+        daemon.docker("rmi", "-f", line, check=False)
+
+
+def test_import_and_inspect(daemon, busybox):
+    info = daemon.inspect("busybox")
+    assert info["Id"] == busybox
+    assert info["RepoTags"] == ["busybox:latest"]
+    assert info["Config"]["Cmd"] == ["sh"]
+    assert info["Config"]["Labels"] == {"org.test": "yes"}
+    assert info["Comment"] == "from the test"
+    assert info["Os"] == "linux"
+    assert info["RootFS"]["Type"] == "layers"
+    assert len(info["RootFS"]["Layers"]) == 1 and info["RootFS"]["Layers"][0].startswith("sha256:")
+    assert info["GraphDriver"]["Name"] == "overlay2"
+    assert info["Size"] > 1_000_000
+    assert daemon.out("image", "inspect", "--format", "{{.Config.Cmd}}", busybox[7:19]) == "[sh]"
+
+
+def test_images_list_formats_and_filters(daemon, busybox):
+    assert daemon.out("images", "-q") == busybox[7:19]
+    assert daemon.out("images", "-q", "--no-trunc") == busybox
+    assert daemon.out("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}") == f"busybox:latest {busybox[7:19]}"
+    rows = [json.loads(line) for line in daemon.out("images", "--format", "{{json .}}").splitlines()]
+    assert rows[0]["Repository"] == "busybox" and rows[0]["Size"].endswith("MB")
+    assert daemon.out("images", "-q", "--filter", "reference=busy*") == busybox[7:19]
+    assert daemon.out("images", "-q", "--filter", "reference=nothing*") == ""
+    assert daemon.out("images", "-q", "--filter", "label=org.test=yes") == busybox[7:19]
+    assert daemon.out("images", "-q", "--filter", "label=org.test=no") == ""
+    assert daemon.out("images", "-q", "--filter", "dangling=true") == ""
+    proc = daemon.docker("images", "--filter", "bogus=1", check=False)
+    assert proc.returncode != 0 and b"invalid filter 'bogus'" in proc.stderr
+
+
+def test_history(daemon, busybox):
+    lines = daemon.out("history", "--no-trunc", "--format", "{{.ID}}|{{.Comment}}|{{.Size}}", "busybox").splitlines()
+    assert len(lines) == 1
+    image_id, comment, size = lines[0].split("|")
+    assert image_id == busybox
+    assert comment == "from the test"
+    assert size.endswith("MB")
+
+
+def test_tag_and_rmi(daemon, busybox):
+    daemon.docker("tag", "busybox", "localhost:5000/team/tool:v1")
+    daemon.docker("tag", busybox, "other")
+    info = daemon.inspect("localhost:5000/team/tool:v1")
+    assert info["Id"] == busybox
+    assert sorted(info["RepoTags"]) == ["busybox:latest", "localhost:5000/team/tool:v1", "other:latest"]
+    # By id with several names: refused unless forced.
+    proc = daemon.docker("rmi", busybox[7:19], check=False)
+    assert proc.returncode != 0 and b"must be forced" in proc.stderr
+    assert daemon.out("rmi", "localhost:5000/team/tool:v1") == "Untagged: localhost:5000/team/tool:v1"
+    assert daemon.out("rmi", "other") == "Untagged: other:latest"
+    out = daemon.out("rmi", "busybox").splitlines()
+    assert out == ["Untagged: busybox:latest", f"Deleted: {busybox}"]
+    assert daemon.out("images", "-q") == ""
+    proc = daemon.docker("rmi", "busybox", check=False)
+    assert proc.returncode != 0 and b"No such image: busybox" in proc.stderr
+
+
+def test_prune_removes_dangling_images(daemon, busybox, busybox_tar):
+    # Importing again under the same name leaves the first image dangling.
+    second = daemon.out("import", "--change", 'CMD ["echo"]', str(busybox_tar), "busybox:latest").splitlines()[-1]
+    assert second != busybox
+    assert daemon.out("images", "-q", "--no-trunc", "--filter", "dangling=true") == busybox
+    out = daemon.out("image", "prune", "-f")
+    assert f"deleted: {busybox}" in out
+    assert "Total reclaimed space" in out
+    assert daemon.out("images", "-q", "--no-trunc") == second
+    # Nothing dangling: nothing deleted.
+    assert "deleted:" not in daemon.out("image", "prune", "-f")
+    # --all takes unused tagged images too.
+    assert f"deleted: {second}" in daemon.out("image", "prune", "-a", "-f")
+    assert daemon.out("images", "-q") == ""
+
+
+def test_save_and_load_round_trip(daemon, busybox, tmp_path):
+    archive = tmp_path / "busybox.tar"
+    daemon.docker("save", "-o", str(archive), "busybox")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        manifest = json.load(tar.extractfile("manifest.json"))
+        repositories = json.load(tar.extractfile("repositories"))
+    assert {"manifest.json", "repositories", "index.json", "oci-layout", f"blobs/sha256/{busybox[7:]}"} <= names
+    assert manifest[0]["RepoTags"] == ["busybox:latest"]
+    assert manifest[0]["Config"] == f"blobs/sha256/{busybox[7:]}"
+    assert repositories == {"busybox": {"latest": busybox[7:]}}
+    # The same archive through stdout.
+    streamed = daemon.docker("save", "busybox").stdout
+    assert len(streamed) == archive.stat().st_size
+
+    daemon.docker("rmi", "busybox")
+    assert daemon.out("images", "-q") == ""
+    assert daemon.out("load", "-i", str(archive)) == "Loaded image: busybox:latest"
+    assert daemon.inspect("busybox")["Id"] == busybox
+    # Loading again over stdin is idempotent.
+    assert daemon.out("load", input=archive.read_bytes()) == "Loaded image: busybox:latest"
+    assert daemon.out("images", "-q", "--no-trunc") == busybox
+
+
+def test_save_errors_before_streaming(daemon, busybox, tmp_path):
+    proc = daemon.docker("save", "-o", str(tmp_path / "x.tar"), "busybox", "nosuch:1", check=False)
+    assert proc.returncode != 0 and b"No such image: nosuch:1" in proc.stderr
+
+
+def test_bad_tarball_leaves_the_store_unchanged(daemon, busybox, tmp_path):
+    data = daemon.data
+    before = sorted(p.relative_to(data).as_posix() for p in (data / "content").rglob("*"))
+    bad = tmp_path / "bad.tar"
+    with tarfile.open(bad, "w") as tar:
+        payload = b'[{"Config":"blobs/sha256/' + b"0" * 64 + b'","RepoTags":["bad:1"],"Layers":[]}]'
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    proc = daemon.docker("load", "-i", str(bad), check=False)
+    assert proc.returncode != 0
+    assert proc.stderr.strip()
+    garbage = daemon.docker("load", input=b"this is not a tar archive" * 100, check=False)
+    assert garbage.returncode != 0
+    after = sorted(p.relative_to(data).as_posix() for p in (data / "content").rglob("*"))
+    assert after == before
+    assert daemon.out("images", "-q", "--no-trunc") == busybox
+    assert daemon.request("GET", "/_ping")[0] == 200
+
+
+def test_pull_and_url_import_are_errors(daemon):
+    proc = daemon.docker("pull", "alpine", check=False)
+    assert proc.returncode != 0 and b"pull is not implemented yet" in proc.stderr
+    proc = daemon.docker("import", "http://127.0.0.1:9/rootfs.tar", "x", check=False)
+    assert proc.returncode != 0
+
+
+def test_docker_py_images(daemon, busybox, tmp_path):
+    client = daemon.client()
+    images = client.images.list()
+    assert [i.id for i in images] == [busybox]
+    image = client.images.get("busybox:latest")
+    assert image.id == busybox
+    assert image.tags == ["busybox:latest"]
+    assert image.labels == {"org.test": "yes"}
+    assert image.history()[0]["Id"] == busybox
+    assert image.tag("py/copy", "v2")
+    assert sorted(client.images.get(busybox).tags) == ["busybox:latest", "py/copy:v2"]
+    client.images.remove("py/copy:v2")
+    assert client.images.get(busybox).tags == ["busybox:latest"]
+
+    archive = b"".join(image.save(named=True))
+    client.images.remove("busybox:latest")
+    assert client.images.list() == []
+    loaded = client.images.load(archive)
+    assert [i.id for i in loaded] == [busybox]
+    assert client.images.get("busybox").tags == ["busybox:latest"]
+
+    docker = pytest.importorskip("docker")
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get("nosuch")
+    pruned = client.images.prune()
+    assert pruned["SpaceReclaimed"] == 0
