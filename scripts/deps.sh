@@ -8,6 +8,7 @@ packages=(
     zlib1g-dev libzstd-dev  # layer compression (SkiffArchive)
     libsqlite3-dev   # image and engine state (GRDB)
     busybox-static   # the test and example root filesystem
+    tini             # the init of `run --init` (tini-static, mounted as /sbin/docker-init)
     crun runc        # reference runtimes the suite compares against
     iproute2 procps  # ip, ps inside tests
     hyperfine jq     # benchmarks
@@ -23,3 +24,4 @@ if ((${#missing[@]})); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
+python3 -c 'import docker' 2>/dev/null || python3 -m pip install -q 'docker>=7'

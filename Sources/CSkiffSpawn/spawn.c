@@ -591,6 +591,15 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     close(cfg->parent_sync_fd);
 
+    // The caller's signal mask and ignored signals would survive execve
+    // (a monitor blocks SIGTERM for its signalfd, ignores SIGPIPE): the
+    // container's program starts with every signal at its default.
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) (void)signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+
     // 1. Wait until the parent wrote our id maps and put us in our cgroup.
     wait_step(cfg, SKIFF_STEP_WAIT_PARENT);
 

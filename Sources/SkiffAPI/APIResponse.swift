@@ -62,6 +62,7 @@ public struct APIResponse: Sendable {
 
     /// `{"message": ...}` with the error's status.
     public static func error(_ error: APIError) -> APIResponse {
+        if error.status == 304 { return APIResponse(status: 304) }
         let body = (try? encodeJSON(ErrorMessage(message: error.message))) ?? Array("{\"message\":\"error\"}\n".utf8)
         return APIResponse(status: error.status, headers: [("Content-Type", "application/json")], body: .bytes(body))
     }

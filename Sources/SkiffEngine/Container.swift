@@ -124,6 +124,9 @@ public struct Container: Codable, Sendable, Equatable {
     /// The resolved process (entrypoint + cmd), as started.
     public var path: String
     public var args: [String]
+    /// The entrypoint and cmd it was resolved from (image defaults applied).
+    public var entrypoint: [String]
+    public var cmd: [String]
     public var env: [String]
     public var workingDir: String
     public var user: String

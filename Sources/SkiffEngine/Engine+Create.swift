@@ -49,6 +49,7 @@ extension Engine {
             if check.retries <= 0 { check.retries = 3 }
             healthcheck = check
         }
+        _ = try SpecBuilder.capabilities(for: config)
         if let signal = config.stopSignal, Signals.parse(signal) == nil {
             throw EngineError(.invalid, "Invalid signal: \(signal)")
         }
@@ -62,7 +63,8 @@ extension Engine {
 
         let container = Container(
             id: id, name: name ?? uniqueRandomName(), created: Clock.timestamp(), imageID: image.id.description,
-            config: merged, state: ContainerState(), path: path, args: Array(argv.dropFirst()), env: env,
+            config: merged, state: ContainerState(), path: path, args: Array(argv.dropFirst()),
+            entrypoint: entrypoint, cmd: cmd, env: env,
             workingDir: config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? base?.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
             user: config.user.flatMap { $0.isEmpty ? nil : $0 } ?? base?.user ?? "",
             hostname: hostname,

@@ -3,6 +3,7 @@ import Glibc
 import SkiffMonitor
 import SkiffOCI
 import SkiffRuntime
+import Synchronization
 
 /// An exec instance (Docker keeps them in memory only).
 public struct ExecRecord: Sendable, Equatable {
@@ -80,7 +81,8 @@ extension Engine {
         let user = try resolver.resolve(exec.user.isEmpty ? container.user : exec.user)
         process.user = .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.isEmpty ? nil : user.additionalGids)
         if exec.privileged {
-            process.capabilities = .init(bounding: Capability.names, effective: Capability.names, permitted: Capability.names)
+            let all = SpecBuilder.boundingCapabilities()
+            process.capabilities = .init(bounding: all, effective: all, permitted: all)
         }
         process.noNewPrivileges = container.config.noNewPrivileges
         let request = ExecRequest(process: process, attachStdin: exec.attachStdin, attachStdout: exec.attachStdout, attachStderr: exec.attachStderr)
@@ -130,26 +132,26 @@ extension Engine {
 
     // MARK: attach / resize
 
-    /// A connection carrying the container's output frames (and taking its
-    /// stdin). Before start, it is connected when the container starts.
-    public func attach(_ ref: String, stdin: Bool, stdout: Bool, stderr: Bool) async throws(EngineError) -> MonitorConnection {
+    /// An attachment to the container's streams, registered now (so that an
+    /// attach made before `start` sees output from the first byte); its
+    /// connection comes when the container runs.
+    public func attach(_ ref: String, stdin: Bool, stdout: Bool, stderr: Bool) throws(EngineError) -> Attachment {
         let id = try resolveID(ref)
         let container = containers[id]!
         let request = "attach \(stdin ? 1 : 0) \(stdout ? 1 : 0) \(stderr ? 1 : 0)"
+        let attachment = Attachment()
         if container.state.isRunning && container.state.status != .restarting {
-            return try MonitorConnection.open(socketPath(id), request)
+            attachment.deliver(try MonitorConnection.open(socketPath(id), request))
+        } else {
+            pendingAttaches[id, default: []].append(PendingAttach(request: request, attachment: attachment))
         }
-        let connection = await withCheckedContinuation { continuation in
-            pendingAttaches[id, default: []].append(PendingAttach(request: request, continuation: continuation))
-        }
-        guard let connection else { throw EngineError(.conflict, "container \(id) is not running") }
-        return connection
+        return attachment
     }
 
     /// Gives up attaches still waiting for a start (the client left).
     public func cancelPendingAttaches(_ ref: String) {
         guard let id = try? resolveID(ref) else { return }
-        for pending in pendingAttaches.removeValue(forKey: id) ?? [] { pending.continuation.resume(returning: nil) }
+        for pending in pendingAttaches.removeValue(forKey: id) ?? [] { pending.attachment.deliver(nil) }
     }
 
     /// `POST /containers/{id}/resize`.
@@ -159,5 +161,35 @@ extension Engine {
             throw EngineError(.conflict, "Container \(id) is not running")
         }
         _ = try MonitorConnection.call(socketPath(id), "resize \(rows) \(cols)")
+    }
+}
+
+/// A connection to a container's streams that may arrive later (at start).
+public final class Attachment: Sendable {
+    private let state = Mutex<(connection: MonitorConnection?, delivered: Bool, waiter: CheckedContinuation<MonitorConnection?, Never>?)>(
+        (nil, false, nil))
+
+    func deliver(_ connection: MonitorConnection?) {
+        let waiter = state.withLock { s -> CheckedContinuation<MonitorConnection?, Never>? in
+            guard !s.delivered else { return nil }
+            s.delivered = true
+            s.connection = connection
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume(returning: connection)
+    }
+
+    /// The connection, once the container runs (nil if it never will).
+    public func connection() async -> MonitorConnection? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> (Bool, MonitorConnection?) in
+                if s.delivered { return (true, s.connection) }
+                s.waiter = continuation
+                return (false, nil)
+            }
+            if ready.0 { continuation.resume(returning: ready.1) }
+        }
     }
 }

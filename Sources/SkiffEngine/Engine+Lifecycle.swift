@@ -23,7 +23,7 @@ struct Waiter {
 /// An attach made before the container started: connected when it starts.
 struct PendingAttach {
     var request: String
-    var continuation: CheckedContinuation<MonitorConnection?, Never>
+    var attachment: Attachment
 }
 
 extension Engine {
@@ -82,7 +82,7 @@ extension Engine {
 
             // Attaches made before start see all output from the first byte.
             for pending in pendingAttaches.removeValue(forKey: id) ?? [] {
-                pending.continuation.resume(returning: try? MonitorConnection.open(socketPath(id), pending.request))
+                pending.attachment.deliver(try? MonitorConnection.open(socketPath(id), pending.request))
             }
             let watch = try MonitorConnection.open(socketPath(id), "watch")
             let started = try MonitorConnection.call(socketPath(id), "start")
@@ -102,6 +102,10 @@ extension Engine {
             follow(id, watch)
         } catch {
             rollback()
+            // Attaches waiting for this start end; a --rm container goes.
+            for pending in pendingAttaches.removeValue(forKey: id) ?? [] { pending.attachment.deliver(nil) }
+            resumeWaiters(id, exited: true)
+            if containers[id]?.config.autoRemove == true { try? remove(id, force: true, volumes: true) }
             throw error
         }
     }
@@ -116,7 +120,6 @@ extension Engine {
         container.state.pid = 0
         save(container)
         try? OverlayMount.unmount(rootfsPath(container.id))
-        resumeWaiters(container.id, exited: true)
     }
 
     /// Starts skiff-monitor for `bundle` and reads its first report

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Glibc
 import SkiffOCI
 import SkiffRuntime
@@ -52,7 +53,7 @@ struct SpecBuilder {
         let user = try users.resolve(container.user)
         process.user = .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids + (try users.groupIDs(config.groupAdd)))
         process.user.additionalGids = process.user.additionalGids?.isEmpty == true ? nil : process.user.additionalGids
-        let caps = try capabilities()
+        let caps = try Self.capabilities(for: config)
         process.capabilities = .init(bounding: caps, effective: caps, permitted: caps)
         spec.process = process
 
@@ -103,9 +104,10 @@ struct SpecBuilder {
         return spec
     }
 
-    func capabilities() throws(EngineError) -> [String] {
-        let config = container.config
-        if config.privileged { return Capability.names }
+    /// Docker's set with `--cap-add`/`--cap-drop` applied (all with --privileged).
+    static func capabilities(for config: ContainerConfiguration) throws(EngineError) -> [String] {
+        let all = Self.boundingCapabilities()
+        if config.privileged { return all }
         func normalize(_ name: String) -> String {
             let upper = name.uppercased()
             return upper == "ALL" || upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
@@ -118,7 +120,7 @@ struct SpecBuilder {
         }
         if drops.contains("ALL") { caps = [] }
         caps.removeAll { drops.contains($0) }
-        if adds.contains("ALL") { return Capability.names }
+        if adds.contains("ALL") { return all }
         for cap in adds where !caps.contains(cap) { caps.append(cap) }
         return caps
     }
@@ -173,6 +175,16 @@ struct SpecBuilder {
     static let defaultDeviceRules: [RuntimeSpec.DeviceRule] = [
         (1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, -1), (10, 200),
     ].map { RuntimeSpec.DeviceRule(allow: true, type: "c", major: $0.0, minor: $0.1 < 0 ? nil : $0.1, access: "rwm") }
+
+    /// Every capability the daemon itself may grant (its bounding set), as
+    /// podman does: "all capabilities" for --privileged and --cap-add ALL.
+    static func boundingCapabilities() -> [String] {
+        let known = Array(Capability.names.prefix(Capability.lastCap + 1))
+        guard let status = try? FileIO.readString("/proc/self/status"),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
+              let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else { return known }
+        return known.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+    }
 
     static var cgroupV2: Bool {
         access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0

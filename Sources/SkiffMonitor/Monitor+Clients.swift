@@ -22,6 +22,8 @@ struct Client {
     }
     var kind: Kind = .header
     var buffer: [UInt8] = []
+    /// The client half-closed: no longer polled, output still sent.
+    var eof = false
 }
 
 extension Monitor {
@@ -34,7 +36,7 @@ extension Monitor {
     func dropClient(_ fd: Int32) {
         guard let client = clients.removeValue(forKey: fd) else { return }
         close(fd)
-        if case .exec(let pid) = client.kind, let session = execs[pid], session.stdinWrite >= 0 {
+        if case .exec(let pid) = client.kind, let session = execs[pid], session.stdinWrite >= 0, session.stdinWrite != session.pty {
             close(session.stdinWrite)
             execs[pid]?.stdinWrite = -1
         }
@@ -77,25 +79,23 @@ extension Monitor {
         }
     }
 
-    /// The client closed its side: stdin ends where Docker ends it.
+    /// The client closed its side: stdin ends where Docker ends it; its
+    /// output keeps flowing until the container (or exec) is done.
     func clientEOF(_ fd: Int32, _ client: Client) {
         switch client.kind {
-        case .attach(let stdin, _, _):
+        case .attach(let stdin, let stdout, let stderr):
             if stdin && config.stdinOnce && stdinWrite >= 0 && stdinWrite != pty {
                 close(stdinWrite)
                 stdinWrite = -1
             }
-            dropClient(fd)
+            guard stdout || stderr else { return dropClient(fd) }
+            clients[fd]?.eof = true
         case .exec(let pid):
-            // Half-closed: the process's stdin ends, its output still flows.
             if let session = execs[pid], session.stdinWrite >= 0, session.stdinWrite != session.pty {
                 close(session.stdinWrite)
                 execs[pid]?.stdinWrite = -1
             }
-            shutdown(fd, Int32(SHUT_RD))
-            // Stop polling it: park it until the process exits.
-            clients[fd] = nil
-            execs[pid]?.parkedClient = fd
+            clients[fd]?.eof = true
         default:
             dropClient(fd)
         }

@@ -11,8 +11,6 @@ struct ExecSession {
     var pty: Int32 = -1
     var attachStdout: Bool
     var attachStderr: Bool
-    /// The client after it half-closed (no longer polled).
-    var parkedClient: Int32 = -1
 }
 
 extension Monitor {
@@ -84,8 +82,7 @@ extension Monitor {
 
     func forward(_ session: ExecSession, stream: UInt8, _ data: ArraySlice<UInt8>) {
         guard (stream == Frame.stdout && session.attachStdout) || (stream == Frame.stderr && session.attachStderr) else { return }
-        let target = session.parkedClient >= 0 ? session.parkedClient : session.client
-        _ = UnixSocket.writeAll(target, Frame.encode(stream: stream, data))
+        _ = UnixSocket.writeAll(session.client, Frame.encode(stream: stream, data))
     }
 
     func execExited(pid: Int32, status ws: Int32) {
@@ -100,11 +97,8 @@ extension Monitor {
             close(fd)
         }
         if session.stdinWrite >= 0 && session.stdinWrite != session.pty { close(session.stdinWrite) }
-        let target = session.parkedClient >= 0 ? session.parkedClient : session.client
-        sendEvent(target, ExecEvent(exitCode: Self.exitCode(ws)))
-        clients[target] = nil
-        shutdown(target, Int32(SHUT_RDWR))
-        close(target)
+        sendEvent(session.client, ExecEvent(exitCode: Self.exitCode(ws)))
+        dropClient(session.client)
     }
 
     func sendEvent(_ fd: Int32, _ event: ExecEvent) {

@@ -232,7 +232,7 @@ public final class Monitor {
             pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
         ]
         for fd in outputs.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-        for fd in clients.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        for (fd, client) in clients where !client.eof { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         for session in execs.values {
             for fd in session.outputs.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         }

@@ -47,6 +47,7 @@ struct Skiffd: AsyncParsableCommand {
         let signals = SignalWaiter([SIGTERM, SIGINT])
 
         let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot)
+        await engine.recover()
         let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug)
         let server = APIServer(router: .skiff(engine: engine, daemon: daemon), logger: logger, socketGroup: group)
         do {

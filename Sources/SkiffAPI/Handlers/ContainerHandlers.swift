@@ -1,7 +1,253 @@
+import Glibc
 import SkiffEngine
+import SkiffMonitor
 
-/// Container and exec routes (`/containers/...`, `/exec/...`).
-///
-/// Register each with `router.get/post/delete(pattern) { request in ... }`;
-/// see Router and APIResponse for streaming and hijacked responses.
-func registerContainerRoutes(_ router: inout Router, engine: Engine) {}
+/// Container routes (`/containers/...`); exec routes are in ExecHandlers.
+func registerContainerRoutes(_ router: inout Router, engine: Engine) {
+    router.post("/containers/create") { request in
+        let body = try await request.body.decode(ContainerCreateRequest.self)
+        let config = try ContainerTranslation.configuration(body)
+        let name = request.query.string("name").flatMap { $0.isEmpty ? nil : $0 }
+        let container = try await engine.create(name: name.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }, config: config)
+        return try .json(ContainerCreateResponse(id: container.id), status: 201)
+    }
+
+    router.get("/containers/json") { request in
+        let all = request.query.bool("all") ?? false
+        let limit = try request.query.int("limit") ?? -1
+        let filters = try request.query.filters()
+        var containers = await engine.list()
+        let now = Int64(time(nil))
+        if !all && limit <= 0 && filters["status"] == nil && filters["exited"] == nil {
+            containers = containers.filter { $0.state.isRunning }
+        }
+        containers = try ContainerFilter(filters).apply(containers)
+        if limit > 0 { containers = Array(containers.prefix(limit)) }
+        return try .json(containers.map { ContainerTranslation.summary($0, now: now) })
+    }
+
+    router.get("/containers/{id}/json") { request in
+        let container = try await engine.container(request.param("id"))
+        return try .json(ContainerTranslation.inspect(container, engine: engine))
+    }
+
+    router.post("/containers/{id}/start") { request in
+        try await engine.start(request.param("id"))
+        return .noContent
+    }
+
+    router.post("/containers/{id}/stop") { request in
+        try await engine.stop(request.param("id"), signal: request.query.string("signal").flatMap { $0.isEmpty ? nil : $0 },
+                              timeout: try request.query.int("t"))
+        return .noContent
+    }
+
+    router.post("/containers/{id}/restart") { request in
+        try await engine.restart(request.param("id"), signal: request.query.string("signal").flatMap { $0.isEmpty ? nil : $0 },
+                                 timeout: try request.query.int("t"))
+        return .noContent
+    }
+
+    router.post("/containers/{id}/kill") { request in
+        try await engine.kill(request.param("id"), signal: request.query.string("signal").flatMap { $0.isEmpty ? nil : $0 })
+        return .noContent
+    }
+
+    router.delete("/containers/{id}") { request in
+        try await engine.remove(request.param("id"), force: request.query.bool("force") ?? false, volumes: request.query.bool("v") ?? false)
+        return .noContent
+    }
+
+    router.post("/containers/{id}/wait") { request in
+        let id = try await engine.container(request.param("id")).id
+        let raw = request.query.string("condition") ?? ""
+        guard let condition = raw.isEmpty ? .notRunning : WaitCondition(rawValue: raw) else {
+            throw APIError.badRequest("invalid condition: \"\(raw)\"")
+        }
+        // The head goes out at once (docker run waits on it before start).
+        return .stream(contentType: "application/json") { writer in
+            let state = try await engine.wait(id, condition: condition)
+            var response = ContainerWaitResponse(statusCode: Int(state.exitCode))
+            if !state.error.isEmpty { response.error = .init(message: state.error) }
+            try await writer.writeJSON(response)
+        }
+    }
+
+    router.post("/containers/{id}/resize") { request in
+        guard let h = try request.query.int("h"), let w = try request.query.int("w"), h >= 0, w >= 0 else {
+            throw APIError.badRequest("resize: h and w are required")
+        }
+        try await engine.resize(request.param("id"), rows: h, cols: w)
+        return APIResponse(status: 200)
+    }
+
+    router.get("/containers/{id}/logs") { request in
+        let container = try await engine.container(request.param("id"))
+        var options = LogOptions()
+        options.stdout = request.query.bool("stdout") ?? false
+        options.stderr = request.query.bool("stderr") ?? false
+        guard options.stdout || options.stderr else {
+            throw APIError.badRequest("Bad parameters: you must choose at least one stream")
+        }
+        options.follow = request.query.bool("follow") ?? false
+        if let tail = request.query.string("tail"), tail != "all", !tail.isEmpty {
+            guard let n = Int(tail) else { throw APIError.badRequest("invalid tail: \(tail)") }
+            options.tail = n < 0 ? nil : n
+        }
+        options.since = Double(request.query.string("since") ?? "") ?? 0
+        options.until = Double(request.query.string("until") ?? "") ?? 0
+        let timestamps = request.query.bool("timestamps") ?? false
+        let tty = container.config.tty
+        let entries = try await engine.logs(container.id, options: options)
+        let contentType = tty || !request.apiVersionAtLeast("1.42") ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
+        return .stream(contentType: contentType) { writer in
+            for await entry in entries {
+                var payload = entry.line
+                if timestamps { payload = Array((entry.time + " ").utf8) + payload }
+                try await writer.write(tty ? payload : Frame.encode(stream: entry.stream, payload))
+            }
+        }
+    }
+
+    router.post("/containers/{id}/attach") { request in
+        let container = try await engine.container(request.param("id"))
+        let stdin = request.query.bool("stdin") ?? false
+        let stdout = request.query.bool("stdout") ?? false
+        let stderr = request.query.bool("stderr") ?? false
+        guard request.query.bool("stream") ?? false || request.query.bool("logs") ?? false else {
+            throw APIError.badRequest("Bad parameters: you must choose at least one stream")
+        }
+        let keys = try DetachKeys(request.query.string("detachKeys"))
+        let tty = container.config.tty
+        let contentType = tty || !request.apiVersionAtLeast("1.42") ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
+        // Registered before the response goes out: the client starts the container right after it.
+        let attachment = try await engine.attach(container.id, stdin: stdin && container.config.openStdin, stdout: stdout, stderr: stderr)
+        return .hijack(contentType: contentType) { client in
+            guard let monitor = await attachment.connection() else { return }
+            defer { monitor.close() }
+            try await Pump.attach(client: client, monitor: monitor, stdin: stdin && container.config.openStdin, tty: tty, keys: keys)
+        }
+    }
+    registerExecRoutes(&router, engine: engine)
+}
+
+/// Docker's `filters` for `GET /containers/json`.
+struct ContainerFilter {
+    let filters: [String: [String]]
+
+    init(_ filters: [String: [String]]) {
+        self.filters = filters
+    }
+
+    func apply(_ containers: [Container]) throws(APIError) -> [Container] {
+        for key in filters.keys {
+            let known = ["id", "name", "label", "status", "exited", "ancestor", "health", "before", "since", "network", "volume", "is-task", "publish", "expose"]
+            guard known.contains(key) else { throw .badRequest("invalid filter '\(key)'") }
+        }
+        for status in filters["status"] ?? [] {
+            let valid = ["created", "restarting", "running", "removing", "paused", "exited", "dead"]
+            guard valid.contains(status) else {
+                throw .badRequest("invalid filter 'status=\(status)'")
+            }
+        }
+        let before = try filters["before"]?.first.map { ref throws(APIError) in try find(ref, in: containers) }
+        let since = try filters["since"]?.first.map { ref throws(APIError) in try find(ref, in: containers) }
+        return containers.filter { c in
+            if let ids = filters["id"], !ids.contains(where: { c.id.hasPrefix($0) }) { return false }
+            if let names = filters["name"], !names.contains(where: { c.name.contains($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }) { return false }
+            if let statuses = filters["status"], !statuses.contains(c.state.status.rawValue) { return false }
+            if let codes = filters["exited"], !(c.state.status == .exited && codes.contains(String(c.state.exitCode))) { return false }
+            if let health = filters["health"] {
+                let status = c.state.health?.status ?? "none"
+                if !health.contains(status) { return false }
+            }
+            if let images = filters["ancestor"], !images.contains(where: { image in
+                c.config.image == image || c.imageID == image || c.imageID.hasPrefix("sha256:" + image)
+                    || c.config.image == image + ":latest" || image == c.config.image + ":latest"
+            }) { return false }
+            for label in filters["label"] ?? [] {
+                let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let value = c.config.labels[parts[0]] else { return false }
+                if parts.count == 2 && value != parts[1] { return false }
+            }
+            if let before, c.created >= before.created { return false }
+            if let since, c.created <= since.created { return false }
+            return true
+        }
+    }
+
+    private func find(_ ref: String, in containers: [Container]) throws(APIError) -> Container {
+        guard let c = containers.first(where: { $0.id == ref || $0.name == ref || $0.id.hasPrefix(ref) }) else {
+            throw .notFound("No such container: \(ref)")
+        }
+        return c
+    }
+}
+
+/// Docker's detach keys: `ctrl-p,ctrl-q` (the default), `a`, `ctrl-@`.
+struct DetachKeys {
+    let sequence: [UInt8]
+
+    init(_ spec: String?) throws(APIError) {
+        let text = spec.flatMap { $0.isEmpty ? nil : $0 } ?? "ctrl-p,ctrl-q"
+        var bytes: [UInt8] = []
+        for key in text.split(separator: ",") {
+            let k = key.lowercased()
+            if k.hasPrefix("ctrl-"), k.count == 6, let c = k.last?.asciiValue {
+                switch c {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): bytes.append(c - UInt8(ascii: "a") + 1)
+                case UInt8(ascii: "@"): bytes.append(0)
+                case UInt8(ascii: "["): bytes.append(27)
+                case UInt8(ascii: "\\"): bytes.append(28)
+                case UInt8(ascii: "]"): bytes.append(29)
+                case UInt8(ascii: "^"): bytes.append(30)
+                case UInt8(ascii: "_"): bytes.append(31)
+                default: throw .badRequest("Invalid escape keys (\(text)) provided")
+                }
+            } else if k.count == 1, let c = k.first?.asciiValue {
+                bytes.append(c)
+            } else {
+                throw .badRequest("Invalid escape keys (\(text)) provided")
+            }
+        }
+        sequence = bytes
+    }
+}
+
+/// Moving bytes between a hijacked client and a monitor connection.
+enum Pump {
+    /// Output frames to the client (raw with a tty), the client's input to
+    /// the container until EOF or the detach keys.
+    static func attach(client: HijackedConnection, monitor: MonitorConnection, stdin: Bool, tty: Bool, keys: DetachKeys) async throws {
+        let input = Task {
+            var matched = 0
+            while let bytes = try await client.read() {
+                guard stdin else { continue }
+                var out: [UInt8] = []
+                for b in bytes {
+                    if !keys.sequence.isEmpty && b == keys.sequence[matched] {
+                        matched += 1
+                        if matched == keys.sequence.count {
+                            if !out.isEmpty { monitor.write(out) }
+                            monitor.close()
+                            return
+                        }
+                        continue
+                    }
+                    if matched > 0 {
+                        out += keys.sequence[0..<matched]
+                        matched = 0
+                    }
+                    out.append(b)
+                }
+                if !out.isEmpty { monitor.write(out) }
+            }
+            if stdin { monitor.closeWrite() }
+        }
+        for await frame in monitor.frames() where frame.stream == Frame.stdout || frame.stream == Frame.stderr {
+            try await client.write(tty ? frame.payload : Frame.encode(stream: frame.stream, frame.payload))
+        }
+        input.cancel()
+        try? await client.closeWrite()
+    }
+}

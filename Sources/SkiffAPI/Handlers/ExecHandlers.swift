@@ -1,0 +1,83 @@
+import FoundationEssentials
+import SkiffEngine
+import SkiffMonitor
+
+/// Exec routes: `POST /containers/{id}/exec`, `/exec/{id}/start|resize|json`.
+func registerExecRoutes(_ router: inout Router, engine: Engine) {
+    router.post("/containers/{id}/exec") { request in
+        let config = try await request.body.decode(ExecConfig.self)
+        let exec = ExecRecord(
+            args: config.cmd ?? [], env: config.env ?? [], user: config.user ?? "", workingDir: config.workingDir ?? "",
+            tty: config.tty ?? false, privileged: config.privileged ?? false, attachStdin: config.attachStdin ?? false,
+            attachStdout: config.attachStdout ?? false, attachStderr: config.attachStderr ?? false, detachKeys: config.detachKeys)
+        if let keys = config.detachKeys { _ = try DetachKeys(keys) }
+        let id = try await engine.execCreate(request.param("id"), exec)
+        return try .json(IDResponse(id: id), status: 201)
+    }
+
+    router.post("/exec/{id}/start") { request in
+        let id = request.param("id")
+        let start = try await request.body.decode(ExecStartConfig.self, allowEmpty: true)
+        let exec = try await engine.execInspect(id)
+        let connection = try await engine.execStart(id, tty: start.tty ?? exec.tty)
+        let tty = start.tty ?? exec.tty
+        let size = start.consoleSize
+        if start.detach ?? false {
+            Task {
+                for await frame in connection.frames() where frame.stream == Frame.control {
+                    await record(frame.payload, exec: id, size: nil)
+                }
+                connection.close()
+                await engine.execEnded(id)
+            }
+            return APIResponse(status: 200)
+        }
+        let contentType = tty || !request.apiVersionAtLeast("1.42") ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
+        return .hijack(contentType: contentType) { client in
+            defer { connection.close() }
+            let input = Task {
+                while let bytes = try await client.read() {
+                    if exec.attachStdin { connection.write(bytes) }
+                }
+                connection.closeWrite()
+            }
+            for await frame in connection.frames() {
+                if frame.stream == Frame.control {
+                    await record(frame.payload, exec: id, size: size)
+                } else {
+                    try await client.write(tty ? frame.payload : Frame.encode(stream: frame.stream, frame.payload))
+                }
+            }
+            input.cancel()
+            await engine.execEnded(id)
+            try? await client.closeWrite()
+        }
+    }
+
+    @Sendable func record(_ payload: [UInt8], exec: String, size: [Int]?) async {
+        guard let event = try? JSONDecoder().decode(ExecEvent.self, from: Data(payload)) else { return }
+        await engine.execEvent(exec, event)
+        if event.pid != nil, let size, size.count == 2, size[0] > 0 {
+            try? await engine.execResize(exec, rows: size[0], cols: size[1])
+        }
+    }
+
+    router.post("/exec/{id}/resize") { request in
+        guard let h = try request.query.int("h"), let w = try request.query.int("w") else {
+            throw APIError.badRequest("resize: h and w are required")
+        }
+        try await engine.execResize(request.param("id"), rows: h, cols: w)
+        return APIResponse(status: 200)
+    }
+
+    router.get("/exec/{id}/json") { request in
+        let exec = try await engine.execInspect(request.param("id"))
+        let response = ExecInspectResponse(
+            id: exec.id, running: exec.running, exitCode: exec.exitCode.map(Int.init),
+            processConfig: .init(privileged: exec.privileged, user: exec.user, tty: exec.tty,
+                                 entrypoint: exec.args.first ?? "", arguments: Array(exec.args.dropFirst())),
+            openStdin: exec.attachStdin, openStderr: exec.attachStderr, openStdout: exec.attachStdout,
+            containerID: exec.containerID, pid: Int(exec.pid))
+        return try .json(response)
+    }
+}

@@ -1,0 +1,345 @@
+"""skiffd's container and exec endpoints through the real docker CLI 28 and
+docker-py: the lifecycle, exit codes, logs, attach and stdin, exec, limits
+and the security profile seen from inside, restart policies, healthchecks,
+log rotation, and containers that outlive a killed daemon."""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import time
+
+import pytest
+
+from skiffd import busybox_tar, daemon  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="module")
+def busybox(daemon, busybox_tar):
+    daemon.out("import", str(busybox_tar), "busybox:latest")
+    yield "busybox"
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers(daemon):
+    """Every test leaves no container behind (and removes what it made)."""
+    yield
+    ids = daemon.out("ps", "-aq").split()
+    if ids:
+        daemon.docker("rm", "-f", *ids, check=False)
+
+
+def wait_for(predicate, timeout=15.0, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not reached")
+
+
+def inspect(daemon, name):
+    return json.loads(daemon.out("inspect", name))[0]
+
+
+# ---------------------------------------------------------------- run and exit codes
+
+def test_run_output_and_exit_codes(daemon, busybox):
+    assert daemon.out("run", "--rm", "busybox", "echo", "hello") == "hello"
+    assert daemon.docker("run", "--rm", "busybox", "sh", "-c", "exit 7", check=False).returncode == 7
+    missing = daemon.docker("run", "--rm", "busybox", "no-such-program", check=False)
+    assert missing.returncode == 127
+    assert b"executable file not found" in missing.stderr
+    denied = daemon.docker("run", "--rm", "busybox", "/etc/passwd", check=False)
+    assert denied.returncode == 126
+    bad = daemon.docker("run", "--rm", "no-such-image", "true", check=False)
+    assert bad.returncode == 125
+    flag = daemon.docker("run", "--rm", "--restart", "always", "busybox", "true", check=False)
+    assert flag.returncode == 125
+
+
+def test_stderr_and_stdout_are_separate(daemon, busybox):
+    proc = daemon.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2")
+    assert proc.stdout == b"out\n" and proc.stderr == b"err\n"
+
+
+def test_stdin_is_forwarded(daemon, busybox):
+    proc = daemon.docker("run", "-i", "--rm", "busybox", "sh", "-c", "tr a-z A-Z; echo done", input=b"hello stdin\n")
+    assert proc.stdout == b"HELLO STDIN\ndone\n"
+
+
+def test_config_is_applied(daemon, busybox):
+    out = daemon.out("run", "--rm", "-e", "GREETING=hi", "-w", "/tmp", "-u", "1000:1000", "--hostname", "box",
+                     "busybox", "sh", "-c", 'echo $GREETING $(pwd) $(id -u):$(id -g) $(hostname) $HOSTNAME')
+    assert out == "hi /tmp 1000:1000 box box"
+    assert daemon.out("run", "--rm", "-u", "nobody", "busybox", "id", "-un") == "nobody"
+    assert daemon.out("run", "--rm", "--entrypoint", "echo", "busybox", "a", "b") == "a b"
+    env = daemon.out("run", "--rm", "busybox", "env").splitlines()
+    assert any(line.startswith("PATH=") for line in env)
+
+
+# ---------------------------------------------------------------- lifecycle
+
+def test_detached_lifecycle(daemon, busybox):
+    cid = daemon.out("run", "-d", "--name", "life", "-l", "app=web", "busybox", "sh", "-c",
+                     "trap 'echo bye; exit 3' TERM; echo up; while true; do sleep 0.1; done")
+    assert len(cid) == 64
+    wait_for(lambda: "up" in daemon.out("logs", "life"))
+    ps = daemon.out("ps", "--format", "{{.ID}} {{.Names}} {{.Status}}")
+    assert ps.startswith(cid[:12] + " life Up")
+    assert daemon.out("ps", "-q", "--filter", "label=app=web") == cid[:12]
+    assert daemon.out("ps", "-q", "--filter", "label=app=db") == ""
+    info = inspect(daemon, "life")
+    assert info["State"]["Running"] and info["State"]["Pid"] > 0
+    assert info["Name"] == "/life" and info["Config"]["Labels"]["app"] == "web"
+    # Stop sends SIGTERM: the trap runs and sets the exit code.
+    daemon.docker("stop", "life")
+    info = inspect(daemon, "life")
+    assert info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 3
+    assert "bye" in daemon.out("logs", "life")
+    # Stop is not delete; start again keeps the writable layer.
+    daemon.docker("start", "life")
+    assert inspect(daemon, "life")["State"]["Running"]
+    daemon.docker("restart", "-t", "1", "life")
+    assert inspect(daemon, "life")["State"]["Running"]
+    daemon.docker("kill", "life")
+    wait_for(lambda: inspect(daemon, "life")["State"]["Status"] == "exited")
+    assert inspect(daemon, "life")["State"]["ExitCode"] == 137
+    running = daemon.docker("rm", "life", check=False)
+    assert running.returncode == 0
+    assert daemon.docker("inspect", "life", check=False).returncode == 1
+
+
+def test_writable_layer_survives_stop(daemon, busybox):
+    daemon.docker("run", "--name", "keep", "busybox", "sh", "-c", "echo kept > /data.txt")
+    daemon.docker("start", "-a", "keep")
+    daemon.docker("run", "-d", "--name", "keep2", "busybox", "sleep", "30")
+    assert daemon.docker("rm", "keep2", check=False).returncode != 0  # running: refused
+    daemon.docker("rm", "-f", "keep2")
+    cid = inspect(daemon, "keep")["Id"]
+    upper = inspect(daemon, "keep")["GraphDriver"]["Data"]["UpperDir"]
+    assert open(os.path.join(upper, "data.txt")).read() == "kept\n"
+    daemon.docker("rm", "keep")
+    assert not os.path.exists(upper)
+    assert cid
+
+
+def test_stop_timeout_escalates_to_kill(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "stubborn", "busybox", "sleep", "100")
+    start = time.monotonic()
+    daemon.docker("stop", "-t", "1", "stubborn")
+    assert time.monotonic() - start < 8
+    assert inspect(daemon, "stubborn")["State"]["ExitCode"] == 137
+
+
+def test_wait_and_autoremove(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "waited", "busybox", "sh", "-c", "sleep 0.5; exit 4")
+    assert daemon.out("wait", "waited") == "4"
+    daemon.docker("run", "-d", "--rm", "--name", "gone", "busybox", "true")
+    wait_for(lambda: daemon.docker("inspect", "gone", check=False).returncode == 1)
+
+
+def test_logs_options(daemon, busybox):
+    daemon.docker("run", "--name", "talker", "busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo line $i; done; sleep 0.2; echo oops >&2")
+    tail = daemon.docker("logs", "--tail", "2", "talker")
+    assert tail.stdout == b"line 5\n" and tail.stderr == b"oops\n"
+    stamped = daemon.out("logs", "-t", "talker").splitlines()[0]
+    assert stamped.endswith(" line 1") and stamped[4] == "-" and "T" in stamped
+    only_err = daemon.docker("logs", "talker")
+    assert only_err.stderr == b"oops\n" and only_err.stdout.startswith(b"line 1\n")
+    # follow ends when the container does.
+    daemon.docker("run", "-d", "--name", "follower", "busybox", "sh", "-c", "echo a; sleep 1; echo b")
+    assert daemon.out("logs", "-f", "follower", timeout=20).splitlines() == ["a", "b"]
+
+
+def test_log_rotation(daemon, busybox):
+    daemon.docker("run", "--name", "rotator", "--log-opt", "max-size=10k", "--log-opt", "max-file=3", "busybox", "sh", "-c",
+                  "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done")
+    path = inspect(daemon, "rotator")["LogPath"]
+    assert os.path.getsize(path) <= 10 * 1024
+    assert os.path.exists(path + ".1") and os.path.exists(path + ".2") and not os.path.exists(path + ".3")
+    assert daemon.out("logs", "--tail", "1", "rotator") == "line-1999"
+
+
+# ---------------------------------------------------------------- exec and attach
+
+def test_exec(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "host", "busybox", "sleep", "100")
+    assert daemon.out("exec", "host", "echo", "inside") == "inside"
+    assert daemon.docker("exec", "host", "sh", "-c", "exit 5", check=False).returncode == 5
+    assert daemon.out("exec", "-e", "X=1", "-w", "/etc", "-u", "nobody", "host", "sh", "-c", "echo $X $(pwd) $(id -un)") == "1 /etc nobody"
+    assert daemon.docker("exec", "-i", "host", "cat", input=b"piped\n").stdout == b"piped\n"
+    daemon.docker("exec", "-d", "host", "sh", "-c", "echo detached > /tmp/d")
+    wait_for(lambda: daemon.out("exec", "host", "cat", "/tmp/d") == "detached")
+    assert daemon.docker("exec", "host", "no-such", check=False).returncode in (126, 127)
+    daemon.docker("stop", "-t", "0", "host")
+    assert daemon.docker("exec", "host", "true", check=False).returncode != 0
+
+
+def test_interactive_tty_and_detach_keys(daemon, busybox):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_CONFIG"] = str(daemon.docker_config)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("docker", ["docker", "-H", "unix://" + daemon.sock, "run", "-it", "--name", "tty", "busybox", "sh"], env)
+    import fcntl, struct, termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+
+    def read_until(token: bytes, timeout=15):
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while token not in buf and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    buf += os.read(fd, 4096)
+                except OSError:
+                    break
+        return buf
+
+    read_until(b"# ")
+    os.write(fd, b"stty size; tty\n")
+    out = read_until(b"/dev/pts/")
+    assert b"33 101" in out
+    # Ctrl-P Ctrl-Q: the client leaves, the shell keeps running.
+    os.write(fd, b"\x10\x11")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.WEXITSTATUS(status) == 0
+    assert inspect(daemon, "tty")["State"]["Running"]
+    assert inspect(daemon, "tty")["Config"]["Tty"] is True
+
+
+def test_attach_sees_output(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; sleep 1; echo tock")
+    proc = daemon.docker("attach", "ticker", timeout=20)
+    assert b"tock" in proc.stdout
+
+
+# ---------------------------------------------------------------- limits and security
+
+def test_limits_seen_from_inside(daemon, busybox):
+    out = daemon.out("run", "--rm", "--memory", "64m", "--pids-limit", "20", "--cpus", "0.5", "--cpu-shares", "512",
+                     "busybox", "sh", "-c",
+                     "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                     "/sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares")
+    assert out.split() == [str(64 << 20), "20", "50000", "100000", "512"]
+    # dd's 64 MB buffer does not fit in 16 MB: the kernel kills it.
+    oom = daemon.docker("run", "--rm", "--memory", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", check=False)
+    assert oom.returncode == 137
+    forks = daemon.docker("run", "--rm", "--pids-limit", "5", "busybox", "sh", "-c",
+                          "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait", check=False)
+    assert b"can't fork" in forks.stderr or forks.returncode != 0
+
+
+def test_default_security_profile(daemon, busybox):
+    status = daemon.out("run", "--rm", "busybox", "cat", "/proc/self/status")
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    # Docker's 14 default capabilities.
+    assert fields["CapEff"].strip() == "00000000a80425fb"
+    assert fields["Seccomp"].strip() == "2"
+    assert fields["NoNewPrivs"].strip() == "0"
+    # Masked and read-only paths.
+    assert daemon.out("run", "--rm", "busybox", "sh", "-c", "cat /proc/kcore | wc -c") == "0"
+    assert daemon.docker("run", "--rm", "busybox", "sh", "-c", "echo 1 > /proc/sys/kernel/domainname", check=False).returncode != 0
+    # seccomp blocks what Docker's profile blocks (unshare of a user namespace needs CAP_SYS_ADMIN here).
+    assert daemon.docker("run", "--rm", "busybox", "unshare", "-U", "true", check=False).returncode != 0
+
+
+def test_security_options(daemon, busybox):
+    def field(args, name):
+        status = daemon.out("run", "--rm", *args, "busybox", "cat", "/proc/self/status")
+        return dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)[name].strip()
+    assert field(["--cap-drop", "ALL"], "CapEff") == "0000000000000000"
+    assert field(["--cap-drop", "ALL", "--cap-add", "NET_ADMIN"], "CapEff") == "0000000000001000"
+    assert field(["--security-opt", "seccomp=unconfined"], "Seccomp") == "0"
+    assert field(["--security-opt", "no-new-privileges"], "NoNewPrivs") == "1"
+    assert field(["--privileged"], "Seccomp") == "0"
+    assert int(field(["--privileged"], "CapEff"), 16) > 0xa80425fb
+    assert daemon.docker("run", "--rm", "--read-only", "busybox", "touch", "/x", check=False).returncode != 0
+    assert daemon.docker("run", "--rm", "--cap-add", "NOT_A_CAP", "busybox", "true", check=False).returncode == 125
+
+
+def test_custom_seccomp_profile(daemon, busybox, tmp_path):
+    profile = {"defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(profile))
+    proc = daemon.docker("run", "--rm", "--security-opt", f"seccomp={path}", "busybox", "mkdir", "/tmp/x", check=False)
+    assert proc.returncode != 0 and b"Operation not permitted" in proc.stderr
+
+
+def test_init(daemon, busybox):
+    if not os.path.exists("/usr/bin/tini-static"):
+        pytest.skip("tini not installed")
+    assert daemon.out("run", "--rm", "--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '").startswith("/sbin/docker-init -- sh")
+
+
+# ---------------------------------------------------------------- restart policies and health
+
+def test_restart_policy_on_failure(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 3")
+    wait_for(lambda: inspect(daemon, "flaky")["State"]["Status"] == "exited" and inspect(daemon, "flaky")["RestartCount"] == 2)
+    assert inspect(daemon, "flaky")["State"]["ExitCode"] == 3
+    daemon.docker("run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2")
+    wait_for(lambda: inspect(daemon, "always")["RestartCount"] >= 2)
+    daemon.docker("stop", "always")
+    count = inspect(daemon, "always")["RestartCount"]
+    time.sleep(1)
+    assert inspect(daemon, "always")["State"]["Status"] == "exited"
+    assert inspect(daemon, "always")["RestartCount"] == count
+
+
+def test_healthcheck(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "healthy", "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms",
+                  "--health-retries", "2", "busybox", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 100")
+    wait_for(lambda: inspect(daemon, "healthy")["State"]["Health"]["Status"] == "healthy")
+    assert "(healthy)" in daemon.out("ps", "--format", "{{.Status}}", "--filter", "name=healthy")
+    daemon.docker("exec", "healthy", "rm", "/tmp/ok")
+    wait_for(lambda: inspect(daemon, "healthy")["State"]["Health"]["Status"] == "unhealthy")
+    log = inspect(daemon, "healthy")["State"]["Health"]["Log"]
+    assert log and log[-1]["ExitCode"] == 1
+
+
+# ---------------------------------------------------------------- errors
+
+def test_errors_as_docker_returns_them(daemon, busybox):
+    assert daemon.request("GET", "/containers/nope/json")[0] == 404
+    assert json.loads(daemon.request("GET", "/containers/nope/json")[2])["message"] == "No such container: nope"
+    status, _, body = daemon.request("POST", "/containers/create", b"{not json", {"Content-Type": "application/json"})
+    assert status == 400 and b"message" in body
+    status, _, _ = daemon.request("POST", "/containers/create", json.dumps({"Image": "busybox", "HostConfig": {"Memory": "lots"}}).encode(),
+                                  {"Content-Type": "application/json"})
+    assert status == 400
+    daemon.docker("create", "--name", "dup", "busybox", "true")
+    dup = daemon.docker("create", "--name", "dup", "busybox", "true", check=False)
+    assert dup.returncode != 0 and b"is already in use" in dup.stderr
+    assert daemon.request("POST", "/containers/dup/kill")[0] == 409
+    assert daemon.request("POST", "/containers/dup/stop")[0] == 304
+    assert daemon.request("GET", "/_ping")[0] == 200
+
+
+# ---------------------------------------------------------------- docker-py
+
+def test_docker_py(daemon, busybox):
+    client = daemon.client()
+    assert client.containers.run("busybox", ["echo", "from py"], remove=True) == b"from py\n"
+    c = client.containers.run("busybox", ["sh", "-c", "echo started; sleep 100"], detach=True, name="py")
+    wait_for(lambda: b"started" in c.logs())
+    c.reload()
+    assert c.status == "running" and c.name == "py"
+    result = c.exec_run(["sh", "-c", "echo $((6*7))"])
+    assert result.exit_code == 0 and result.output == b"42\n"
+    assert [x.name for x in client.containers.list()] == ["py"]
+    c.stop(timeout=1)
+    assert c.wait()["StatusCode"] == 137
+    c.remove()
+    import docker
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get("py")
+    with pytest.raises(docker.errors.ContainerError):
+        client.containers.run("busybox", ["sh", "-c", "exit 2"], remove=True)
