@@ -59,3 +59,7 @@ int skiff_open_in_root(const char *root, const char *path, int flags) {
 int skiff_set_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
+
+int skiff_close_from(int first) {
+    return (int)syscall(SYS_close_range, (unsigned)first, ~0U, 0);
+}

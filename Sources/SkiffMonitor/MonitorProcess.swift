@@ -11,6 +11,9 @@ public enum MonitorProcess {
             exit(2)
         }
         let bundle = arguments[1]
+        // Nothing of skiffd's may stay open here (its listening socket would
+        // outlive it): only stdio and the readiness pipe on fd 3.
+        _ = skiff_close_from(4)
         // The parent exits now (skiffd reaps it); the child leads its own session.
         switch fork() {
         case -1:

@@ -139,8 +139,24 @@ def daemon():
         d.start()
         yield d
     finally:
+        if d.proc and d.proc.poll() is None:
+            ids = d.docker("ps", "-aq", check=False).stdout.decode().split()
+            if ids:
+                d.docker("rm", "-f", *ids, check=False)
         d.stop()
+        reap(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def reap(root: Path):
+    """Whatever a failed test left under `root`: monitors (and with them
+    their containers) and mounts."""
+    subprocess.run(["pkill", "-9", "-f", f"skiff-monitor {root}"], check=False)
+    time.sleep(0.2)
+    for line in reversed(open("/proc/mounts").read().splitlines()):
+        target = line.split()[1]
+        if target.startswith(str(root)):
+            subprocess.run(["umount", "-l", target], check=False)
 
 
 @pytest.fixture(scope="module")

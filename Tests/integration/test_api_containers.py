@@ -343,3 +343,59 @@ def test_docker_py(daemon, busybox):
         client.containers.get("py")
     with pytest.raises(docker.errors.ContainerError):
         client.containers.run("busybox", ["sh", "-c", "exit 2"], remove=True)
+
+
+# ---------------------------------------------------------------- the daemon dies, containers live
+
+def test_containers_outlive_a_killed_daemon(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "survivor", "busybox", "sh", "-c",
+                  "i=0; while true; do echo beat-$i; i=$((i+1)); sleep 0.2; done")
+    daemon.docker("run", "-d", "--name", "finisher", "busybox", "sh", "-c", "sleep 1; echo done; exit 6")
+    wait_for(lambda: "beat-2" in daemon.out("logs", "survivor"))
+    pid = inspect(daemon, "survivor")["State"]["Pid"]
+    daemon.proc.send_signal(signal.SIGKILL)
+    daemon.proc.wait()
+    time.sleep(1.5)  # the finisher exits while no daemon runs
+    os.kill(pid, 0)  # still running
+    daemon.start()
+    info = inspect(daemon, "survivor")
+    assert info["State"]["Running"] and info["State"]["Pid"] == pid
+    beats = daemon.out("logs", "survivor").splitlines()
+    assert beats[:3] == ["beat-0", "beat-1", "beat-2"] and len(beats) > 5
+    # Logs kept flowing while the daemon was down: no gap in the numbers.
+    assert beats == [f"beat-{i}" for i in range(len(beats))]
+    finished = inspect(daemon, "finisher")
+    assert finished["State"]["Status"] == "exited" and finished["State"]["ExitCode"] == 6
+    assert daemon.out("logs", "finisher") == "done"
+    # And it is still driven: stop works through the new daemon.
+    daemon.docker("stop", "-t", "1", "survivor")
+    assert inspect(daemon, "survivor")["State"]["Status"] == "exited"
+
+
+# ---------------------------------------------------------------- nothing leaks
+
+def _snapshot(daemon):
+    mounts = [line for line in open("/proc/mounts") if str(daemon.root) in line]
+    monitors = subprocess.run(["pgrep", "-f", "skiff-monitor " + str(daemon.root)], capture_output=True, text=True).stdout.split()
+    cgroups = subprocess.run(["sh", "-c", "find /sys/fs/cgroup -type d -path '*/skiff/*' 2>/dev/null | wc -l"], capture_output=True, text=True).stdout.strip()
+    fds = len(os.listdir(f"/proc/{daemon.proc.pid}/fd"))
+    containers_dir = os.listdir(daemon.data / "containers")
+    sockets = os.listdir(daemon.run_dir / "monitors")
+    return mounts, monitors, cgroups, fds, containers_dir, sockets
+
+
+@pytest.mark.slow
+def test_run_rm_cycles_leak_nothing(daemon, busybox):
+    daemon.docker("run", "--rm", "busybox", "true")
+    before = _snapshot(daemon)
+    for _ in range(200):
+        daemon.docker("run", "--rm", "busybox", "true")
+    time.sleep(0.5)
+    after = _snapshot(daemon)
+    assert after[0] == before[0], "mounts leaked"
+    assert after[1] == before[1] == [], "monitors leaked"
+    assert after[2] == before[2], "cgroups leaked"
+    assert after[3] <= before[3] + 2, f"daemon fds grew from {before[3]} to {after[3]}"
+    assert after[4] == before[4] == [], "container directories leaked"
+    assert after[5] == before[5] == [], "monitor sockets leaked"
+    assert daemon.out("ps", "-aq") == ""

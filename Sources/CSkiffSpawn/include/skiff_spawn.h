@@ -228,6 +228,9 @@ int skiff_signalfd_read(int fd);
 /// pidfd_open(2): a file descriptor that polls readable when `pid` exits.
 int skiff_pidfd_open(pid_t pid);
 
+/// close_range(first, ~0U, 0): closes every fd from `first` up.
+int skiff_close_from(int first);
+
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below the caller are reparented to it.
 int skiff_set_subreaper(void);
 
