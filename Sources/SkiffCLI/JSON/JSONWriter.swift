@@ -7,6 +7,14 @@ extension JSON {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Compact text with `<`, `>` and `&` escaped, as Go's json.Marshal writes it (docker's
+    /// formatter rows marshal themselves that way).
+    public var compactEscapingHTML: String {
+        var out: [UInt8] = []
+        write(to: &out, indent: nil, depth: 0, escapeHTML: true)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Indented text as Go's `json.MarshalIndent(v, "", indent)`.
     public func indented(_ indent: String = "    ") -> String {
         var out: [UInt8] = []
@@ -14,7 +22,7 @@ extension JSON {
         return String(decoding: out, as: UTF8.self)
     }
 
-    func write(to out: inout [UInt8], indent: [UInt8]?, depth: Int) {
+    func write(to out: inout [UInt8], indent: [UInt8]?, depth: Int, escapeHTML: Bool = false) {
         func newline(_ depth: Int) {
             guard let indent else { return }
             out.append(0x0A)
@@ -24,13 +32,13 @@ extension JSON {
         case .null: out.append(contentsOf: Array("null".utf8))
         case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
         case .number(let n): out.append(contentsOf: Array(n.utf8))
-        case .string(let s): JSON.writeString(s, to: &out)
+        case .string(let s): JSON.writeString(s, to: &out, escapeHTML: escapeHTML)
         case .array(let a):
             out.append(UInt8(ascii: "["))
             for (i, e) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(depth + 1)
-                e.write(to: &out, indent: indent, depth: depth + 1)
+                e.write(to: &out, indent: indent, depth: depth + 1, escapeHTML: escapeHTML)
             }
             if !a.isEmpty { newline(depth) }
             out.append(UInt8(ascii: "]"))
@@ -39,17 +47,17 @@ extension JSON {
             for (i, m) in o.members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(depth + 1)
-                JSON.writeString(m.key, to: &out)
+                JSON.writeString(m.key, to: &out, escapeHTML: escapeHTML)
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(0x20) }
-                m.value.write(to: &out, indent: indent, depth: depth + 1)
+                m.value.write(to: &out, indent: indent, depth: depth + 1, escapeHTML: escapeHTML)
             }
             if !o.isEmpty { newline(depth) }
             out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    static func writeString(_ s: String, to out: inout [UInt8], escapeHTML: Bool = false) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for scalar in s.unicodeScalars {
@@ -61,6 +69,14 @@ extension JSON {
             case "\t": out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case "\u{08}": out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
             case "\u{0C}": out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case "<", ">", "&":
+                if escapeHTML {
+                    out.append(contentsOf: Array("\\u00".utf8))
+                    out.append(hex[Int(scalar.value >> 4)])
+                    out.append(hex[Int(scalar.value & 0xF)])
+                } else {
+                    out.append(UInt8(scalar.value))
+                }
             case "\u{2028}", "\u{2029}":
                 out.append(contentsOf: Array("\\u202".utf8))
                 out.append(hex[Int(scalar.value & 0xF)])

@@ -134,6 +134,7 @@ enum TemplateFunctions {
             throw TemplateExecError("error calling call: non-function of type \(args.first?.typeName ?? "<nil>")")
         case "json":
             try count(name, args, 1)
+            if case .record(let r) = args[0] { return .string(r.json.compactEscapingHTML) }
             return .string(args[0].jsonValue.compact)
         case "split":
             try count(name, args, 2)

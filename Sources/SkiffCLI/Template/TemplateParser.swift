@@ -203,23 +203,30 @@ struct TemplateParser {
 
     private mutating func operand() throws(TemplateParseError) -> Operand {
         let t = next()
+        var chainPosition: Int? {
+            if case .field = current.kind { return current.position }
+            return nil
+        }
         var base: Operand
         switch t.kind {
         case .field(let name):
+            // A chain takes the position of its second field, as Go's parser gives it.
+            let position = chainPosition ?? t.position
             var names = [name]
             while case .field(let more) = current.kind {
                 names.append(more)
                 index += 1
             }
-            return .field(names: names, position: t.position)
+            return .field(names: names, position: names.count > 1 ? position : t.position)
         case .variable(let name):
             guard variables.contains(name) else { throw error("undefined variable \(goQuote(name))", at: t.position) }
+            let position = chainPosition ?? t.position
             var fields: [String] = []
             while case .field(let more) = current.kind {
                 fields.append(more)
                 index += 1
             }
-            return .variable(name: name, fields: fields, position: t.position)
+            return .variable(name: name, fields: fields, position: position)
         case .identifier(let name):
             guard functions.contains(name) else { throw error("function \(goQuote(name)) not defined", at: t.position) }
             base = .function(name, position: t.position)
@@ -240,6 +247,7 @@ struct TemplateParser {
         default:
             throw error("unexpected \(describe(t)) in operand", at: t.position)
         }
+        let position = chainPosition ?? t.position
         var fields: [String] = []
         while case .field(let more) = current.kind {
             fields.append(more)
@@ -250,7 +258,7 @@ struct TemplateParser {
             case .bool, .string, .number, .nil, .dot:
                 throw error("unexpected . after term \(goQuote(base.description))", at: t.position)
             default:
-                return .chain(base, fields: fields, position: t.position)
+                return .chain(base, fields: fields, position: position)
             }
         }
         return base
