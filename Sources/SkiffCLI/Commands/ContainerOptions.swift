@@ -419,7 +419,7 @@ enum ContainerOptions {
     static func readKeyValueFile(_ path: String, environment: [String: String]?) throws(CLIError) -> [String] {
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(path) } catch {
-            throw CLIError("open \(path): \(String(cString: strerror((error as? SystemError)?.errno ?? EIO)))")
+            throw CLIError("open \(path): \(errnoText((error as? SystemError)?.errno ?? EIO))")
         }
         var out: [String] = []
         var text = String(decoding: bytes, as: UTF8.self)

@@ -11,7 +11,7 @@ enum ImportCommand {
             .value("message", "m", .string, "Set commit message for imported image"),
             .value("platform", .string, "Set platform if server is multi-platform capable"),
         ],
-        arguments: .between(1, 2), run: run)
+        arguments: .atLeast(1), run: run)
 
     static func run(_ inv: Invocation) throws {
         let source = inv.args[0]
@@ -27,7 +27,7 @@ enum ImportCommand {
             q.add("fromSrc", source)
         default:
             fd = open(source, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CLIError("open \(source): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw CLIError("open \(source): \(errnoText(errno))") }
             q.add("fromSrc", "-")
         }
         defer { if fd > 0 { close(fd) } }

@@ -19,7 +19,7 @@ enum LoadCommand {
             if Terminal.isTerminal(0) { throw CLIError("requested load from stdin, but stdin is empty") }
         } else {
             fd = open(input, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CLIError("open \(input): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw CLIError("open \(input): \(errnoText(errno))") }
         }
         defer { if fd != 0 { close(fd) } }
         var q: Query = ["quiet": inv.flags.bool("quiet") || !Terminal.isTerminal(1) ? "1" : "0"]

@@ -58,7 +58,7 @@ enum VersionCommand {
         var source = inv.flags.string("format") ?? ""
         if source.isEmpty { source = defaultTemplate } else if source == "json" { source = "{{json .}}" }
         let template: GoTemplate
-        do { template = try GoTemplate(source) } catch { throw CLIError("template parsing error: \(error)", status: 64) }
+        do { template = try GoTemplate(source, name: "version") } catch { throw CLIError("template parsing error: \(error)", status: 64) }
         let client = try inv.client
         var serverError: (any Error)?
         var server: JSON = .null

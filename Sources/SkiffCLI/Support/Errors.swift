@@ -49,7 +49,14 @@ struct SystemError: Error, CustomStringConvertible {
         self.errno = errno
     }
 
-    var description: String { "\(what): \(String(cString: strerror(errno)))" }
+    var description: String { "\(what): \(errnoText(errno))" }
+}
+
+/// An errno's text as Go words it ("no such file or directory"), which docker's messages use.
+func errnoText(_ errno: Int32) -> String {
+    let text = String(cString: strerror(errno))
+    guard let first = text.first else { return text }
+    return first.lowercased() + text.dropFirst()
 }
 
 /// The text docker prints for an error, without a trailing newline.

@@ -6,6 +6,8 @@ struct TemplateExecError: Error, CustomStringConvertible {
     var location: (line: Int, column: Int, node: String)?
     /// The function argument at fault (Go reports the argument's node, not the call's).
     var argument: Int?
+    /// The template's name.
+    var name = ""
 
     init(_ message: String, argument: Int? = nil) {
         self.message = message
@@ -13,20 +15,29 @@ struct TemplateExecError: Error, CustomStringConvertible {
     }
 
     var description: String {
-        guard let location else { return "template: :\(message)" }
-        return "template: :\(location.line):\(location.column): executing \"\" at <\(location.node)>: \(message)"
+        guard let location else { return "template: \(name):\(message)" }
+        return "template: \(name):\(location.line):\(location.column): executing \"\(name)\" at <\(location.node)>: \(message)"
     }
 }
 
 /// A parsed template with docker's functions, ready to run on values.
 struct GoTemplate {
     let source: String
+    let name: String
     let nodes: [TemplateNode]
 
-    /// Parses `source` with text/template's syntax and docker's function set.
-    init(_ source: String) throws(TemplateParseError) {
+    /// Parses `source` with text/template's syntax and docker's function set; `name` is
+    /// the template's name in error messages.
+    init(_ source: String, name: String = "") throws(TemplateParseError) {
         self.source = source
-        self.nodes = try TemplateParser.parse(source, functions: TemplateFunctions.names)
+        self.name = name
+        do {
+            self.nodes = try TemplateParser.parse(source, functions: TemplateFunctions.names)
+        } catch {
+            var e = error
+            e.name = name
+            throw e
+        }
     }
 
     /// Runs the template on `data`. `missingKeyIsError` is Go's `missingkey=error` (docker's
@@ -35,7 +46,8 @@ struct GoTemplate {
         var state = ExecutionState(source: Array(source.utf8), root: data, missingKeyIsError: missingKeyIsError, header: header)
         do {
             try state.walk(nodes, dot: data)
-        } catch .error(let e) {
+        } catch .error(var e) {
+            e.name = name
             throw e
         } catch {
             // break/continue cannot escape a range: the parser refuses them outside one.

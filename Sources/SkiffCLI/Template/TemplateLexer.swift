@@ -3,7 +3,9 @@
 struct TemplateParseError: Error, CustomStringConvertible {
     let line: Int
     let message: String
-    var description: String { "template: :\(line): \(message)" }
+    /// The template's name ("" for docker's format templates, "version" for `version`).
+    var name = ""
+    var description: String { "template: \(name):\(line): \(message)" }
 }
 
 /// One token of a Go template.

@@ -1,0 +1,84 @@
+"""skiff's version, info, help, flag and argument errors, against the docker CLI."""
+from __future__ import annotations
+
+import pytest
+
+from clitest import Cli, assert_same, daemon, docker, docker_words, side_by_side, skiff  # noqa: F401
+
+
+def test_version_flag(skiff):
+    r = skiff.run("--version")
+    assert r.rc == 0 and r.out.startswith("skiff version ")
+    assert skiff.run("-v").out == r.out
+
+
+def test_version_server_part_is_docker_s(docker, skiff):
+    d, s = docker.run("version"), skiff.run("version")
+    assert s.rc == d.rc == 0
+    assert s.out.startswith("Client:\n Version:")
+    assert s.out[s.out.index("\nServer:"):] == d.out[d.out.index("\nServer:"):]
+
+
+@pytest.mark.parametrize("fmt", [
+    "{{.Server.Version}}", "{{json .Server}}", "{{.Server.APIVersion}}", "{{range .Server.Components}}{{.Name}} {{end}}",
+])
+def test_version_formats(docker, skiff, fmt):
+    side_by_side(docker, skiff, "version", "--format", fmt)
+
+
+def test_version_template_errors(docker, skiff):
+    side_by_side(docker, skiff, "version", "--format", "{{.Nope")
+
+
+def _sorted_runtimes(text: str) -> str:
+    """docker prints the runtimes in Go map order (random); skiff sorts them."""
+    return "\n".join(
+        " Runtimes: " + " ".join(sorted(line.split()[1:])) if line.startswith(" Runtimes:") else line
+        for line in text.split("\n"))
+
+
+def test_info_server_part_is_docker_s(docker, skiff):
+    d, s = docker.run("info"), skiff.run("info")
+    assert s.rc == d.rc == 0
+    assert s.out[s.out.index("\nServer:"):] == _sorted_runtimes(d.out[d.out.index("\nServer:"):])
+
+
+@pytest.mark.parametrize("fmt", ["{{.ServerVersion}}", "{{.Containers}} {{.Images}} {{.Driver}}", "{{json .Plugins}}"])
+def test_info_formats(docker, skiff, fmt):
+    side_by_side(docker, skiff, "info", "--format", fmt)
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "--foo", "busybox"], ["run", "-z", "busybox"], ["run", "--name"], ["run", "-e"],
+    ["run", "--memory", "abc", "busybox"], ["run", "--cpus", "abc", "busybox"], ["run", "--rm=maybe", "busybox"],
+    ["run", "-a", "nope", "busybox"], ["run", "--health-interval", "5", "busybox"], ["stop", "-t", "abc", "x"],
+    ["ps", "--foo"], ["ps", "-x"], ["images", "--filter", "foo"], ["create", "--stop-timeout", "x", "busybox"],
+    ["run"], ["rm"], ["logs"], ["logs", "a", "b"], ["ps", "extra"], ["tag", "a"], ["history"], ["exec", "x"],
+    ["import"], ["import", "a", "b", "c"], ["load", "extra"], ["images", "a", "b"],
+    ["nosuchcmd"], ["image", "nosuch"], ["container", "nosuch"],
+    ["run", "--rm", "--restart", "always", "busybox"], ["run", "-d", "-a", "stdout", "busybox"],
+    ["run", "--pull", "sometimes", "busybox"], ["run", "--no-healthcheck", "--health-cmd", "x", "busybox"],
+    ["run", "--restart", "on-failure:x", "busybox"], ["run", "-p", "1.2.3:80", "busybox"],
+])
+def test_argument_errors(docker, skiff, args):
+    side_by_side(docker, skiff, *args)
+
+
+def test_cannot_connect(docker, skiff):
+    d = Cli("docker", "docker", "unix:///tmp/skiff-cli-nothing-here.sock").run("ps")
+    s = Cli("skiff", skiff.binary, "unix:///tmp/skiff-cli-nothing-here.sock").run("ps")
+    assert s.rc == d.rc == 1
+    assert s.err == "Cannot connect to the skiff daemon at unix:///tmp/skiff-cli-nothing-here.sock. Is the skiff daemon running?\n"
+    assert docker_words(d.err) == s.err
+
+
+def test_help(skiff):
+    r = skiff.run("ps", "--help")
+    assert r.rc == 0 and r.out.startswith("Usage:  skiff ps [OPTIONS]\n\nList containers\n")
+    assert "  -a, --all " in r.out and "--format string" in r.out
+    assert skiff.run("container", "ls", "-h").out.startswith("Usage:  skiff container ls [OPTIONS]")
+    assert "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]" in skiff.run("run", "--help").out
+    assert "Commands:" in skiff.run("image").out
+    assert skiff.run("help", "rm").out == skiff.run("rm", "--help").out
+    root = skiff.run()
+    assert root.rc == 0 and "Usage:  skiff [OPTIONS] COMMAND" in root.out
