@@ -16,7 +16,7 @@ enum ImportCommand {
     static func run(_ inv: Invocation) throws {
         let source = inv.args[0]
         let reference = inv.args.count > 1 ? inv.args[1] : ""
-        if !reference.isEmpty && ImageName(reference) == nil { throw CLIError("invalid reference format") }
+        if !reference.isEmpty { _ = try ImageName.parse(reference) }
         var q = Query()
         var fd: Int32 = -1
         switch source {

@@ -33,9 +33,29 @@ enum InspectCommand {
         arguments: .atLeast(1)
     ) { inv in
         let client = try inv.client
-        try Inspector.run(references: inv.args, format: inv.flags.string("format")) { ref in
+        try Inspector.run(references: inv.args, format: inv.flags.string("format"), view: imageView) { ref in
             try client.raw("/images/\(Query.escapePath(ref))/json")
         }
+    }
+
+    /// An image as docker's templates see it: `Config` is an OCI image config (only its
+    /// fields, empty ones left out), whatever the daemon sent.
+    static func imageView(_ image: JSON) -> JSON {
+        guard case .object(var o) = image, let config = o["Config"]?.object else { return image }
+        let fields = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal",
+            "ArgsEscaped", "Healthcheck", "OnBuild", "Shell"]
+        var projected = JSONObject()
+        for key in fields {
+            guard let v = config[key] else { continue }
+            switch v {
+            case .null, .bool(false), .string(""): continue
+            case .array(let a) where a.isEmpty: continue
+            case .object(let m) where m.isEmpty: continue
+            default: projected[key] = v
+            }
+        }
+        o["Config"] = .object(projected)
+        return .object(o)
     }
 
     static func containerJSON(_ client: APIClient, _ ref: String, size: Bool) throws -> [UInt8] {
@@ -60,11 +80,16 @@ enum InspectCommand {
             ("network", { try client.raw("/networks/\(Query.escapePath($0))") }),
             ("volume", { try client.raw("/volumes/\(Query.escapePath($0))") }),
         ]
-        try Inspector.run(references: inv.args, format: inv.flags.string("format")) { ref in
+        var kinds: [String: String] = [:]
+        let view = { (value: JSON) -> JSON in
+            kinds[value["Id"]?.string ?? ""] == "image" ? imageView(value) : value
+        }
+        try Inspector.run(references: inv.args, format: inv.flags.string("format"), view: view) { ref in
             for (kind, lookup) in lookups where type.isEmpty || type == kind {
                 do {
                     let raw = try lookup(ref)
                     if size && kind != "container" { Output.error("WARNING: --size ignored for \(kind)") }
+                    if let id = (try? JSON.parse(raw))?["Id"]?.string { kinds[id] = kind }
                     return raw
                 } catch let error as DaemonError where type.isEmpty && (error.isNotFound || error.statusCode == 501) {
                     continue

@@ -6,25 +6,42 @@ struct ImageName {
     let tag: String?
     let digest: String?
 
-    /// Parses like `reference.ParseNormalizedNamed`; nil for what is not a valid name
-    /// (a bare image id, upper case).
+    /// Parses like `reference.ParseNormalizedNamed`; nil for what is not a valid name.
     init?(_ text: String) {
+        guard let parsed = try? ImageName.parse(text) else { return nil }
+        self = parsed
+    }
+
+    private init(name: String, tag: String?, digest: String?) {
+        self.name = name
+        self.tag = tag
+        self.digest = digest
+    }
+
+    /// `reference.ParseNormalizedNamed`, failing with its wording.
+    static func parse(_ text: String) throws(CLIError) -> ImageName {
+        let invalid = CLIError("invalid reference format")
+        if text.count == 64, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+            throw CLIError("invalid repository name (\(text)), cannot specify 64-byte hexadecimal strings")
+        }
         var rest = Substring(text)
         var digest: String?
         if let at = rest.firstIndex(of: "@") {
-            digest = String(rest[rest.index(after: at)...])
+            let d = String(rest[rest.index(after: at)...])
+            guard d.contains(":") else { throw invalid }
+            digest = d
             rest = rest[..<at]
-            guard let d = digest, d.contains(":") else { return nil }
         }
         var tag: String?
         if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
-            tag = String(rest[rest.index(after: colon)...])
+            let t = String(rest[rest.index(after: colon)...])
+            guard !t.isEmpty, t.count <= 128, t.allSatisfy({ ($0.isLetter && $0.isASCII) || $0.isASCIIDigit || "_.-".contains($0) }),
+                t.first != ".", t.first != "-"
+            else { throw invalid }
+            tag = t
             rest = rest[..<colon]
-            guard let t = tag, !t.isEmpty, t.count <= 128,
-                t.allSatisfy({ $0.isLetter && $0.isASCII || $0.isASCIIDigit || "_.-".contains($0) }), t.first != ".", t.first != "-"
-            else { return nil }
         }
-        guard !rest.isEmpty else { return nil }
+        guard !rest.isEmpty else { throw invalid }
         var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         var domain = "docker.io"
         if components.count > 1, let first = components.first,
@@ -35,21 +52,16 @@ struct ImageName {
         }
         if domain == "index.docker.io" { domain = "docker.io" }
         if domain == "docker.io" && components.count == 1 { components.insert("library", at: 0) }
+        let remainder = components.joined(separator: "/")
+        if remainder.lowercased() != remainder {
+            throw CLIError("invalid reference format: repository name (\(remainder)) must be lowercase")
+        }
         for c in components {
-            guard !c.isEmpty, c.allSatisfy({ ("a"..."z").contains($0) || $0.isASCIIDigit || "._-".contains($0) }),
-                c.first!.isLetter || c.first!.isASCIIDigit
-            else { return nil }
+            guard let first = c.first, first.isLetter || first.isASCIIDigit,
+                c.allSatisfy({ ("a"..."z").contains($0) || $0.isASCIIDigit || "._-".contains($0) })
+            else { throw invalid }
         }
-        let path = components.joined(separator: "/")
-        // A bare 64-hex name is an image id, not a repository.
-        if domain == "docker.io" && path.hasPrefix("library/") && path.count == 72 && tag == nil && digest == nil,
-            path.dropFirst(8).allSatisfy(\.isHexDigit)
-        {
-            return nil
-        }
-        self.name = domain + "/" + path
-        self.tag = tag
-        self.digest = digest
+        return ImageName(name: domain + "/" + remainder, tag: tag, digest: digest)
     }
 
     /// `reference.FamiliarName`: without `docker.io/` and `library/`.

@@ -2,7 +2,11 @@
 /// array of the daemon's bytes, compact with `--format json`, or through a template on
 /// the raw JSON (`missingkey=error`); failures are collected and reported together.
 enum Inspector {
-    static func run(references: [String], format: String?, lookup: (String) throws -> [UInt8]) throws {
+    /// `view` adjusts an object for templates where docker's typed structs differ from the
+    /// daemon's JSON.
+    static func run(
+        references: [String], format: String?, view: (JSON) -> JSON = { $0 }, lookup: (String) throws -> [UInt8]
+    ) throws {
         let format = format ?? ""
         var template: GoTemplate?
         if !format.isEmpty && format != "json" {
@@ -22,7 +26,7 @@ enum Inspector {
                 continue
             }
             do {
-                let value = try JSON.parse(raw)
+                let value = view(try JSON.parse(raw))
                 output += try template.execute(.json(value), missingKeyIsError: true) + "\n"
             } catch let error as TemplateExecError {
                 errors.append("template parsing error: \(error)")
