@@ -56,7 +56,11 @@ public enum SkiffCLI {
             Output.error("\(error.message)\n\nUsage:  \(path) \(spec.usage)\n\nRun '\(path) --help' for more information")
             return 125
         }
+        for note in flags.deprecations where !note.hasPrefix("Flag shorthand") { Output.line(note) }
         if flags.help {
+            if flags.deprecations.contains(where: { $0.hasPrefix("Flag shorthand") }) {
+                Output.error("Flag shorthand -h has been deprecated, use --help")
+            }
             Output.write(1, Help.command(path: path, spec: spec))
             return 0
         }

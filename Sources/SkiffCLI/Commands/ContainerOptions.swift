@@ -294,8 +294,8 @@ enum ContainerOptions {
             "VolumeDriver": .string(f.string("volume-driver") ?? ""),
             "VolumesFrom": list("volumes-from"),
             "ConsoleSize": [0, 0],
-            "CapAdd": list("cap-add"),
-            "CapDrop": list("cap-drop"),
+            "CapAdd": capabilities(f.strings("cap-add")),
+            "CapDrop": capabilities(f.strings("cap-drop")),
             "CgroupnsMode": .string(f.string("cgroupns") ?? ""),
             "Dns": listOrEmpty("dns"),
             "DnsOptions": listOrEmpty("dns-option"),
@@ -399,6 +399,17 @@ enum ContainerOptions {
         if let mac = f.string("mac-address") { endpoint["MacAddress"] = .string(mac) }
         guard !endpoint.isEmpty else { return JSONObject() }
         return [network.isEmpty ? "default" : network: .object(endpoint)]
+    }
+
+    /// The client's capability normalisation: upper case, "CAP_" prefixed (but ALL), unique,
+    /// sorted; null when none.
+    static func capabilities(_ names: [String]) -> JSON {
+        guard !names.isEmpty else { return .null }
+        let normalized = Set(names.map { name -> String in
+            let upper = name.uppercased()
+            return upper == "ALL" || upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+        })
+        return .array(normalized.sorted().map { .string($0) })
     }
 
     /// opts.ParseRestartPolicy.

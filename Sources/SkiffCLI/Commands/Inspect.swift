@@ -19,7 +19,7 @@ enum InspectCommand {
         arguments: .atLeast(1)
     ) { inv in
         let client = try inv.client
-        try Inspector.run(references: inv.args, format: inv.flags.string("format")) { ref in
+        try Inspector.run(references: inv.args, format: inv.flags.string("format"), type: { _ in DockerTypes.container }) { ref in
             try containerJSON(client, ref, size: inv.flags.bool("size"))
         }
     }
@@ -33,7 +33,7 @@ enum InspectCommand {
         arguments: .atLeast(1)
     ) { inv in
         let client = try inv.client
-        try Inspector.run(references: inv.args, format: inv.flags.string("format"), view: imageView) { ref in
+        try Inspector.run(references: inv.args, format: inv.flags.string("format"), type: { _ in DockerTypes.image }, view: imageView) { ref in
             try client.raw("/images/\(Query.escapePath(ref))/json")
         }
     }
@@ -84,7 +84,14 @@ enum InspectCommand {
         let view = { (value: JSON) -> JSON in
             kinds[value["Id"]?.string ?? ""] == "image" ? imageView(value) : value
         }
-        try Inspector.run(references: inv.args, format: inv.flags.string("format"), view: view) { ref in
+        let goType = { (value: JSON) -> GoType? in
+            switch kinds[value["Id"]?.string ?? ""] {
+            case "container": return DockerTypes.container
+            case "image": return DockerTypes.image
+            default: return nil
+            }
+        }
+        try Inspector.run(references: inv.args, format: inv.flags.string("format"), type: goType, view: view) { ref in
             for (kind, lookup) in lookups where type.isEmpty || type == kind {
                 do {
                     let raw = try lookup(ref)

@@ -21,8 +21,12 @@ enum LogsCommand {
         let tty = c["Config"]?["Tty"]?.bool ?? false
         var q: Query = ["stdout": "1", "stderr": "1"]
         let now = Clock.now()
-        if let since = f.string("since"), !since.isEmpty { q.add("since", try GoTime.apiTimestamp(since, now: now)) }
-        if let until = f.string("until"), !until.isEmpty { q.add("until", try GoTime.apiTimestamp(until, now: now)) }
+        for key in ["since", "until"] {
+            guard let value = f.string(key), !value.isEmpty else { continue }
+            do { q.add(key, try GoTime.apiTimestamp(value, now: now)) } catch {
+                throw CLIError("invalid value for \"\(key)\": \(error.message)")
+            }
+        }
         q.flag("timestamps", f.bool("timestamps"))
         q.flag("follow", f.bool("follow"))
         q.add("tail", f.string("tail") ?? "all")

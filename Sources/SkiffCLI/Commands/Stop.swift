@@ -2,7 +2,8 @@
 enum StopCommand {
     static let flags: [Flag] = [
         .value("signal", "s", .string, "Signal to send to the container"),
-        .value("time", .int, "Seconds to wait before killing the container (deprecated: use --timeout)", hidden: true, aliasOf: "timeout"),
+        .value("time", .int, "Seconds to wait before killing the container (deprecated: use --timeout)", aliasOf: "timeout")
+            .deprecated("use --timeout instead"),
         .value("timeout", "t", .int, "Seconds to wait before killing the container"),
     ]
 

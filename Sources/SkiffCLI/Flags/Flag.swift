@@ -18,6 +18,8 @@ struct Flag: Sendable {
     let hidden: Bool
     /// The flag whose values this one adds to (`--net` for `--network`).
     let aliasOf: String?
+    /// Why the flag should not be used any more (printed when it is).
+    var deprecated: String?
 
     static func bool(_ name: String, _ help: String, hidden: Bool = false) -> Flag {
         Flag(name: name, short: nil, kind: .bool, help: help, defaultText: nil, hidden: hidden, aliasOf: nil)
@@ -47,6 +49,13 @@ struct Flag: Sendable {
     }
 
     var key: String { aliasOf ?? name }
+
+    /// The flag, deprecated with this advice (hidden from the help).
+    func deprecated(_ advice: String) -> Flag {
+        var f = Flag(name: name, short: short, kind: kind, help: help, defaultText: defaultText, hidden: true, aliasOf: aliasOf)
+        f.deprecated = advice
+        return f
+    }
 
     /// "-m, --memory" or "--cpus", as pflag names a flag in errors.
     var displayName: String {

@@ -31,6 +31,8 @@ struct ParsedFlags {
     var args: [String] = []
     /// `--help` was given.
     var help = false
+    /// pflag's notices for deprecated flags used ("Flag --time has been deprecated, ...").
+    var deprecations: [String] = []
 
     func isSet(_ name: String) -> Bool { values[name] != nil }
 
@@ -115,6 +117,7 @@ struct FlagParser {
             guard let flag = flags.first(where: { $0.short == c }) else {
                 if c == "h" && shortHelp {
                     result.help = true
+                    result.deprecations.append("Flag shorthand -h has been deprecated, use --help")
                     shorthands = shorthands.dropFirst()
                     continue
                 }
@@ -141,6 +144,7 @@ struct FlagParser {
     }
 
     private func set(_ flag: Flag, _ value: String, _ result: inout ParsedFlags) throws(FlagError) {
+        if let note = flag.deprecated { result.deprecations.append("Flag --\(flag.name) has been deprecated, \(note)") }
         switch flag.kind {
         case .bool:
             guard let b = GoParse.bool(value) else {

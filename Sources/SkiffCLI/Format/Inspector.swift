@@ -1,11 +1,13 @@
 /// docker's `inspect.Inspect`: objects fetched by reference, printed as an indented JSON
-/// array of the daemon's bytes, compact with `--format json`, or through a template on
-/// the raw JSON (`missingkey=error`); failures are collected and reported together.
+/// array of the daemon's bytes, compact with `--format json`, or through a template — run
+/// on the object as docker's typed struct first and, if that fails, on the raw JSON with
+/// `missingkey=error`; failures are collected and reported together.
 enum Inspector {
-    /// `view` adjusts an object for templates where docker's typed structs differ from the
-    /// daemon's JSON.
+    /// `type` gives an object's Go type (nil: raw JSON only); `view` adjusts an object where
+    /// docker's typed structs marshal differently from the daemon's JSON.
     static func run(
-        references: [String], format: String?, view: (JSON) -> JSON = { $0 }, lookup: (String) throws -> [UInt8]
+        references: [String], format: String?, type: (JSON) -> GoType? = { _ in nil }, view: (JSON) -> JSON = { $0 },
+        lookup: (String) throws -> [UInt8]
     ) throws {
         let format = format ?? ""
         var template: GoTemplate?
@@ -27,7 +29,11 @@ enum Inspector {
             }
             do {
                 let value = view(try JSON.parse(raw))
-                output += try template.execute(.json(value), missingKeyIsError: true) + "\n"
+                if let goType = type(value), let typed = try? template.execute(.typed(value, goType)) {
+                    output += typed + "\n"
+                } else {
+                    output += try template.execute(.json(value), missingKeyIsError: true) + "\n"
+                }
             } catch let error as TemplateExecError {
                 errors.append("template parsing error: \(error)")
             } catch {

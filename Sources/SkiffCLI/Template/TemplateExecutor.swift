@@ -142,11 +142,19 @@ struct ExecutionState {
         let value = try evalPipeline(bare, dot: dot)
         var items: [(key: TemplateValue, value: TemplateValue)] = []
         switch value {
+        case .typed(.array(let a), .slice(let t)): items = a.enumerated().map { (.int($0.offset), .typed($0.element, t)) }
+        case .typed(.object(let o), .map(let t)): items = o.members.sorted { $0.key < $1.key }.map { (.string($0.key), .typed($0.value, t)) }
+        case .typed(.null, _): items = []
         case .json(.array(let a)): items = a.enumerated().map { (.int($0.offset), .json($0.element)) }
         case .json(.object(let o)): items = o.members.sorted { $0.key < $1.key }.map { (.string($0.key), .json($0.value)) }
         case .json(.number(let n)) where isInteger(n):
             items = (0..<max(0, JSON.number(n).int ?? 0)).map { (.int($0), .int($0)) }
         case .json(.null), .noValue: items = []
+        case .typed(let j, _):
+            guard case .json(.number(let n)) = TemplateValue.json(j), isInteger(n) else {
+                throw fail("range can't iterate over \(value.printed)", at: pipe.position, node: "{{range " + pipe.description + "}}")
+            }
+            items = (0..<max(0, JSON.number(n).int ?? 0)).map { (.int($0), .int($0)) }
         default:
             throw fail("range can't iterate over \(value.printed)", at: pipe.position, node: "{{range " + pipe.description + "}}")
         }
@@ -296,6 +304,23 @@ struct ExecutionState {
 
     private func field(_ receiver: TemplateValue, _ name: String, args: [TemplateValue], hasArgs: Bool, position: Int, node: String) throws(TemplateFlow) -> TemplateValue {
         switch receiver {
+        case .typed(let j, let type):
+            if let s = type.structure {
+                guard case .object(let o) = j else {
+                    throw fail("nil pointer evaluating \(type.name).\(name)", at: position, node: node)
+                }
+                guard let f = s.field(name) else {
+                    throw fail("can't evaluate field \(name) in type \(type.name)", at: position, node: node)
+                }
+                if hasArgs { throw fail("\(name) has arguments but cannot be invoked as function", at: position, node: node) }
+                return .typed(o[f.json] ?? f.type.zero, f.type)
+            }
+            if case .map(let element) = type {
+                if hasArgs { throw fail("\(name) is not a method but has arguments", at: position, node: node) }
+                guard case .object(let o) = j, let v = o[name] else { return .noValue }
+                return .typed(v, element)
+            }
+            return try field(.json(j), name, args: args, hasArgs: hasArgs, position: position, node: node)
         case .record(let record):
             let result: TemplateValue?
             do { result = try record.field(name, args: args) } catch { throw located(error, position, node) }

@@ -10,7 +10,9 @@ enum TemplateFunctions {
     /// row shows the column names.
     private static let headerIdentity: Set<String> = ["json", "split", "join", "title", "lower", "upper", "truncate"]
 
-    static func call(_ name: String, _ args: [TemplateValue], header: Bool) throws(TemplateExecError) -> TemplateValue {
+    static func call(_ name: String, _ typedArgs: [TemplateValue], header: Bool) throws(TemplateExecError) -> TemplateValue {
+        // Go types matter to printing, len and index; the other functions see plain values.
+        let args = ["print", "println", "printf", "len", "index"].contains(name) ? typedArgs : typedArgs.map(\.plain)
         if header && headerIdentity.contains(name) {
             try count(name, args, name == "split" || name == "join" || name == "truncate" ? 2 : 1)
             return .string(try string(args, 0))
@@ -21,7 +23,13 @@ enum TemplateFunctions {
             return .bool(!args[0].truth)
         case "len":
             try count(name, args, 1)
-            switch args[0] {
+            if case .typed(.null, let t) = args[0] {
+                switch t {
+                case .slice, .map: return .int(0)
+                default: break
+                }
+            }
+            switch args[0].plain {
             case .json(.string(let s)): return .int(s.utf8.count)
             case .json(.array(let a)): return .int(a.count)
             case .json(.object(let o)): return .int(o.members.count)
@@ -30,7 +38,26 @@ enum TemplateFunctions {
         case "index":
             guard !args.isEmpty else { throw TemplateExecError("wrong number of args for index: want at least 1 got 0") }
             var item = args[0]
-            for key in args.dropFirst() {
+            for key in args.dropFirst().map(\.plain) {
+                if case .typed(let j, let t) = item {
+                    switch (j, t) {
+                    case (.null, .map(let element)), (.object, .map(let element)):
+                        guard let k = key.string else {
+                            throw TemplateExecError("error calling index: value has type \(key.typeName); should be string")
+                        }
+                        item = j[k].map { .typed($0, element) } ?? .typed(element.zero, element)
+                        continue
+                    case (.array(let a), .slice(let element)):
+                        guard let i = key.int else {
+                            throw TemplateExecError("error calling index: cannot index slice/array with type \(key.typeName)")
+                        }
+                        guard i >= 0 && i < a.count else { throw TemplateExecError("error calling index: index out of range: \(i)") }
+                        item = .typed(a[i], element)
+                        continue
+                    default:
+                        item = item.plain
+                    }
+                }
                 switch item {
                 case .json(.array(let a)):
                     guard let i = key.int else { throw TemplateExecError("error calling index: cannot index slice/array with type \(key.typeName)") }

@@ -3,8 +3,16 @@
 /// value (a missing map key, printed as "<no value>").
 enum TemplateValue {
     case json(JSON)
+    /// JSON decoded as docker decodes it into a typed struct.
+    case typed(JSON, GoType)
     case record(any TemplateRecord)
     case noValue
+
+    /// The value without its Go type.
+    var plain: TemplateValue {
+        if case .typed(let j, _) = self { return .json(j) }
+        return self
+    }
 
     static func string(_ s: String) -> TemplateValue { .json(.string(s)) }
     static func int(_ i: Int) -> TemplateValue { .json(.number(String(i))) }
@@ -20,6 +28,7 @@ enum TemplateValue {
     /// Go's truth: false, 0, nil, and empty strings, arrays and maps are false.
     var truth: Bool {
         switch self {
+        case .typed: return plain.truth
         case .noValue: return false
         case .record: return true
         case .json(let j):
@@ -37,6 +46,9 @@ enum TemplateValue {
     /// Go's type name for errors ("string", "int", "map[string]interface {}").
     var typeName: String {
         switch self {
+        case .typed(let j, let t):
+            if case .any = t { return TemplateValue.json(j).typeName }
+            return t.name
         case .noValue: return "<nil>"
         case .record(let r): return r.typeName
         case .json(let j):
@@ -54,6 +66,20 @@ enum TemplateValue {
     /// Go's `fmt.Sprint` of the value.
     var printed: String {
         switch self {
+        case .typed(let j, let t):
+            switch (j, t) {
+            case (.null, .slice): return "[]"
+            case (.null, .map): return "map[]"
+            case (.number(let n), .duration): return GoDuration.string(Int64(n) ?? 0)
+            case (.object, .emptyStruct): return "{}"
+            case (.object(let o), .map(let element)):
+                return "map[" + o.members.sorted { $0.key < $1.key }.map {
+                    $0.key + ":" + TemplateValue.typed($0.value, element).printed
+                }.joined(separator: " ") + "]"
+            case (.array(let a), .slice(let element)):
+                return "[" + a.map { TemplateValue.typed($0, element).printed }.joined(separator: " ") + "]"
+            default: return plain.printed
+            }
         case .noValue: return "<no value>"
         case .record(let r): return r.json.compact
         case .json(let j): return TemplateValue.print(j, top: true)
@@ -73,23 +99,24 @@ enum TemplateValue {
     }
 
     var string: String? {
-        if case .json(.string(let s)) = self { return s }
+        if case .json(.string(let s)) = plain { return s }
         return nil
     }
 
     var int: Int? {
-        if case .json(.number(let n)) = self, isInteger(n) { return JSON.number(n).int }
+        if case .json(.number(let n)) = plain, isInteger(n) { return JSON.number(n).int }
         return nil
     }
 
     var double: Double? {
-        if case .json(.number(let n)) = self { return Double(n) }
+        if case .json(.number(let n)) = plain { return Double(n) }
         return nil
     }
 
     /// The value as JSON (records as their marshalled form).
     var jsonValue: JSON {
         switch self {
+        case .typed(let j, _): return j
         case .noValue: return .null
         case .record(let r): return r.json
         case .json(let j): return j
