@@ -253,3 +253,81 @@ def side_by_side(docker: Cli, skiff: Cli, *args: str, **kw) -> tuple[Result, Res
     s = skiff.run(*args, **kw)
     assert_same(d, s, stderr=stderr)
     return d, s
+
+
+# --------------------------------------------------------------------------
+# Terminals
+
+class PtySession:
+    """A command on a new pseudo-terminal of the given size (its controlling terminal)."""
+
+    def __init__(self, argv: list[str], rows: int = 30, cols: int = 100):
+        import fcntl
+        import pty
+        import struct
+        import termios
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execvp(argv[0], argv)
+        self._winsize(rows, cols)
+        self.output = b""
+        self.status: int | None = None
+
+    def _winsize(self, rows: int, cols: int):
+        import fcntl
+        import struct
+        import termios
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def resize(self, rows: int, cols: int):
+        """Changes the window size; the kernel sends SIGWINCH to the foreground process group."""
+        self._winsize(rows, cols)
+
+    def send(self, text: str | bytes):
+        os.write(self.fd, text.encode() if isinstance(text, str) else text)
+
+    def _read(self, timeout: float) -> bool:
+        import select
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return True
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.output += data
+        return True
+
+    def expect(self, pattern: str | bytes, timeout: float = 15) -> bool:
+        want = pattern.encode() if isinstance(pattern, str) else pattern
+        start = len(self.output)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if want in self.output[start:]:
+                return True
+            if not self._read(0.1):
+                break
+        return want in self.output[start:]
+
+    def wait(self, timeout: float = 30) -> int | None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                while self._read(0.05):
+                    pass
+                self.status = os.waitstatus_to_exitcode(status)
+                break
+            self._read(0.1)
+        return self.status
+
+    def close(self):
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        os.close(self.fd)

@@ -30,7 +30,8 @@ enum AttachCommand {
         let outcome = try Attaching.stream(
             client, socket: socket, tty: tty, stdin: stdin, stdout: true, stderr: true, detachKeys: detachKeys,
             resizePath: "/containers/\(id)/resize", killPath: proxy && !tty ? "/containers/\(id)/kill" : nil)
-        if case .detached = outcome { return }
+        // docker's attach reports the detach as an error (run and start do not).
+        if case .detached = outcome { throw CLIError("read escape sequence") }
         let response = try client.answer(to: wait)
         let answer = try JSON.parse(try response.body.readAll())
         if let message = answer["Error"]?["Message"]?.string, !message.isEmpty { throw CLIError(message) }
