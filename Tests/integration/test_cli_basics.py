@@ -59,6 +59,8 @@ def test_info_formats(docker, skiff, fmt):
     ["run", "--rm", "--restart", "always", "busybox"], ["run", "-d", "-a", "stdout", "busybox"],
     ["run", "--pull", "sometimes", "busybox"], ["run", "--no-healthcheck", "--health-cmd", "x", "busybox"],
     ["run", "--restart", "on-failure:x", "busybox"], ["run", "-p", "1.2.3:80", "busybox"],
+    ["run", "--mount", "type=bind,target=/x,tmpfs-size=1", "busybox"], ["run", "--mount", "source=/x", "busybox"],
+    ["run", "--mount", "type=bind,src=/x,dst=/y,bogus=1", "busybox"], ["run", "--mount", "readonly", "busybox"],
 ])
 def test_argument_errors(docker, skiff, args):
     side_by_side(docker, skiff, *args)

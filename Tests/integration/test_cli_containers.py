@@ -54,6 +54,10 @@ def test_run_output_and_exit_code(docker, skiff, args):
     (["-a", "stderr"], ["sh", "-c", "echo out; echo err >&2"]),
     (["-a", "stdout"], ["sh", "-c", "echo out; echo err >&2"]),
     (["--sysctl", "net.ipv4.ip_forward=1"], ["cat", "/proc/sys/net/ipv4/ip_forward"]),
+    (["--mount", "type=bind,source=/etc,target=/hostetc,readonly"], ["sh", "-c", "ls /hostetc/hostname; touch /hostetc/x"]),
+    (["--mount", "type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770"], ["sh", "-c", "stat -c %a /t; df -k /t | tail -1"]),
+    (["--mount", "target=/anonymous"], ["ls", "-d", "/anonymous"]),
+    (["-v", "/etc/hostname:/h:ro"], ["cat", "/h"]),
 ])
 def test_run_options(docker, skiff, options, args):
     side_by_side(docker, skiff, "run", "--rm", *NET, *options, IMAGE, *args)

@@ -64,7 +64,7 @@ enum ContainerOptions {
         .value("memory-reservation", .bytes, "Memory soft limit"),
         .value("memory-swap", .memSwap, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
         .value("memory-swappiness", .int64, "Tune container memory swappiness (0 to 100)", default: "-1"),
-        .list("mount", .list, "Attach a filesystem mount to the container"),
+        .list("mount", .mount, "Attach a filesystem mount to the container"),
         .value("name", .string, "Assign a name to the container"),
         .value("net", .string, "Connect a container to a network", hidden: true, aliasOf: "network"),
         .list("net-alias", .list, "Add network-scoped alias for the container", hidden: true, aliasOf: "network-alias"),
@@ -346,6 +346,11 @@ enum ContainerOptions {
             "ReadonlyPaths": readonlyPaths,
         ]
         if !annotations.isEmpty { hostConfig["Annotations"] = .object(annotations) }
+        var mounts: [JSON] = []
+        for m in f.strings("mount") {
+            do { mounts.append(try MountOption.parse(m, workingDirectory: workingDirectory)) } catch { throw CLIError(error.description) }
+        }
+        if !mounts.isEmpty { hostConfig["Mounts"] = .array(mounts) }
         if f.isSet("init") { hostConfig["Init"] = .bool(f.bool("init")) }
 
         var config: JSONObject = [

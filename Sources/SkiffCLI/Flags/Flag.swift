@@ -77,7 +77,7 @@ struct Flag: Sendable {
 
 /// A flag value's type: its name in the help and the check pflag runs when it is set.
 enum ValueType: Sendable {
-    case string, list, stringArray, filter, int, int64, uint16, uint64, duration, bytes, memSwap, decimal, map, ulimit, attach, env, label
+    case string, list, stringArray, filter, int, int64, uint16, uint64, duration, bytes, memSwap, decimal, map, ulimit, attach, env, label, mount
 
     var usageName: String {
         switch self {
@@ -94,6 +94,7 @@ enum ValueType: Sendable {
         case .decimal: return "decimal"
         case .map: return "map"
         case .ulimit: return "ulimit"
+        case .mount: return "mount"
         }
     }
 
@@ -120,6 +121,8 @@ enum ValueType: Sendable {
             do { _ = try Units.nanoCPUs(value); return nil } catch { return error.description }
         case .filter:
             return value.isEmpty || value.contains("=") ? nil : "bad format of filter (expected name=value)"
+        case .mount:
+            do { _ = try MountOption.parse(value); return nil } catch { return error.description }
         case .attach:
             return ["stdin", "stdout", "stderr"].contains(value.lowercased()) ? nil : "valid streams are STDIN, STDOUT and STDERR"
         case .env:
