@@ -140,3 +140,26 @@ func flagErrorsAreWordedAsPflag(args: [String], message: String) {
 }
 
 import Glibc
+
+@Test func mountOptions() throws {
+    let bind = try MountOption.parse("type=bind,source=./data,target=/d,readonly,bind-propagation=rshared", workingDirectory: "/work")
+    #expect(bind.compact == #"{"Type":"bind","Source":"/work/data","Target":"/d","ReadOnly":true,"BindOptions":{"Propagation":"rshared"}}"#)
+    let tmpfs = try MountOption.parse("type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1770")
+    #expect(tmpfs["TmpfsOptions"]?["SizeBytes"]?.int == 1_048_576)
+    #expect(tmpfs["TmpfsOptions"]?["Mode"]?.int == 0o1770)
+    let volume = try MountOption.parse(#""source=v1","target=/v",volume-opt=o=addr=1,volume-nocopy"#)
+    #expect(volume["Type"]?.string == "volume")
+    #expect(volume["VolumeOptions"]?["NoCopy"]?.bool == true)
+    #expect(volume["VolumeOptions"]?["DriverConfig"]?["Options"]?["o"]?.string == "addr=1")
+    for bad in ["source=/x", "readonly", "type=bind,target=/x,tmpfs-size=1", "type=bind,target=/x,bogus=1"] {
+        #expect(throws: ParseError.self) { try MountOption.parse(bad) }
+    }
+}
+
+@Test func hostsChosenInDockersOrder() throws {
+    #expect(try Session(hostOption: nil, environment: [:]).client().address == .default)
+    #expect(try Session(hostOption: nil, environment: ["DOCKER_HOST": "unix:///d.sock"]).client().address == .unix("/d.sock"))
+    let both = ["DOCKER_HOST": "unix:///d.sock", "SKIFF_HOST": "unix:///s.sock"]
+    #expect(try Session(hostOption: nil, environment: both).client().address == .unix("/s.sock"))
+    #expect(try Session(hostOption: "tcp://h:1", environment: both).client().address == .tcp(host: "h", port: 1))
+}

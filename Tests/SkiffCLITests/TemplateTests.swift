@@ -106,3 +106,38 @@ func templateParseErrors(template: String, expected: String) {
         #expect(error.description == expected)
     }
 }
+
+/// docker runs inspect templates on its typed structs: zero values for absent fields, nil
+/// slices and maps printed as `[]` and `map[]`, durations as Go prints them.
+@Test(arguments: [
+    ("{{.State.Health}}", "<nil>"),
+    ("{{.HostConfig.Binds}}", "[]"),
+    ("{{len .HostConfig.Binds}}", "0"),
+    ("{{.Config.Labels}}", "map[]"),
+    ("{{.Config.Healthcheck.Interval}}", "1m30s"),
+    ("{{.ID}}", "abc"),
+    ("{{.HostConfig.DNS}}", "[1.1.1.1]"),
+    ("{{.SizeRw}}", "<nil>"),
+    ("{{.RestartCount}}", "0"),
+    ("{{index .Config.Labels \"x\"}}", ""),
+    ("{{range .Mounts}}{{.Destination}}{{end}}", "/data"),
+    ("{{json .HostConfig.Binds}}", "null"),
+])
+func typedInspectTemplates(template: String, expected: String) throws {
+    let container = try JSON.parse(#"""
+        {"Id":"abc","State":{"Status":"running"},"HostConfig":{"Binds":null,"Dns":["1.1.1.1"]},
+         "Config":{"Labels":null,"Healthcheck":{"Test":["CMD","true"],"Interval":90000000000}},
+         "Mounts":[{"Destination":"/data"}]}
+        """#)
+    #expect(try GoTemplate(template).execute(.typed(container, DockerTypes.container)) == expected)
+}
+
+@Test func unknownFieldsFailOnTypedStructs() {
+    let container = try! JSON.parse(#"{"Id":"abc"}"#)
+    do {
+        _ = try GoTemplate("{{.Nope}}").execute(.typed(container, DockerTypes.container))
+        Issue.record("expected an error")
+    } catch {
+        #expect("\(error)".hasSuffix("can't evaluate field Nope in type container.InspectResponse"))
+    }
+}

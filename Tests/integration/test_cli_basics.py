@@ -84,3 +84,44 @@ def test_help(skiff):
     assert skiff.run("help", "rm").out == skiff.run("rm", "--help").out
     root = skiff.run()
     assert root.rc == 0 and "Usage:  skiff [OPTIONS] COMMAND" in root.out
+
+
+def test_tcp_host(docker, skiff, daemon):
+    """skiff speaks to a daemon on tcp://host:port (here a relay to the test daemon's socket)."""
+    import socket
+    import threading
+    if not daemon.host.startswith("unix://"):
+        pytest.skip("the relay forwards to a unix socket")
+    path = daemon.host[len("unix://"):]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    port = server.getsockname()[1]
+
+    def pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+            b.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def relay():
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(path)
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=relay, daemon=True).start()
+    try:
+        tcp = Cli("skiff", skiff.binary, f"tcp://127.0.0.1:{port}")
+        assert tcp.run("images", "-q").out == skiff.run("images", "-q").out
+        r = tcp.run("run", "--rm", "-i", "--network", "none", "busybox", "cat", input="over tcp\n")
+        assert (r.rc, r.out) == (0, "over tcp\n"), r
+    finally:
+        server.close()

@@ -49,14 +49,6 @@ final class Invocation {
     var client: APIClient {
         get throws { try session.client() }
     }
-
-    /// The `Usage:` line: "skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]".
-    var useLine: String { path + " " + spec.usage }
-
-    /// A flag value's error with docker's usage hint, as pflag reports bad values.
-    func flagError(_ error: FlagError) -> CLIError {
-        CLIError("\(error.message)\n\nUsage:  \(useLine)\n\nRun '\(path) --help' for more information", status: 125)
-    }
 }
 
 /// The process-wide options: which daemon, and the client talking to it.

@@ -13,8 +13,6 @@ final class APIClient {
     private let launcher: DaemonLauncher?
     private let pinnedVersion: APIVersion?
     private(set) var negotiated: APIVersion?
-    /// Headers of the last /_ping (server OS, experimental...).
-    private(set) var pingHeaders: [(name: String, value: String)] = []
 
     /// `launcher` starts the daemon when nothing answers (default host only);
     /// `version` pins the API version (DOCKER_API_VERSION) and skips negotiation.
@@ -48,7 +46,6 @@ final class APIClient {
             response = try HTTPClient.send(HTTPRequest(method: "GET", target: "/_ping"), on: Socket.connect(to: address))
         }
         _ = try? response.body.readAll()
-        pingHeaders = response.headers
         return response.header("Api-Version").flatMap(APIVersion.init)
     }
 

@@ -80,8 +80,6 @@ struct Filters {
         }
     }
 
-    init() {}
-
     var json: String {
         let members = entries.sorted { $0.key < $1.key }.map { entry in
             (key: entry.key, value: JSON.object(JSONObject(entry.values.sorted().map { (key: $0, value: JSON.bool(true)) })))

@@ -16,17 +16,10 @@ enum GoTime {
         return s + " " + offset(tm, colon: false) + " " + zoneName(tm)
     }
 
-    /// RFC 3339 in the local zone ("2006-01-02T15:04:05Z07:00"); `nanos` adds RFC3339Nano's fraction.
-    static func rfc3339(seconds: Int64, nanos: Int64? = nil) -> String {
+    /// RFC 3339 in the local zone ("2006-01-02T15:04:05Z07:00").
+    static func rfc3339(seconds: Int64) -> String {
         let tm = local(seconds)
-        var s = date(tm) + "T" + clock(tm)
-        if let nanos, nanos > 0 {
-            var frac = String(nanos)
-            frac = String(repeating: "0", count: 9 - frac.count) + frac
-            while frac.hasSuffix("0") { frac.removeLast() }
-            s += "." + frac
-        }
-        return s + (tm.tm_gmtoff == 0 ? "Z" : offset(tm, colon: true))
+        return date(tm) + "T" + clock(tm) + (tm.tm_gmtoff == 0 ? "Z" : offset(tm, colon: true))
     }
 
     /// Parses RFC 3339 with an optional fraction ("2024-05-01T10:00:00.123456789Z",

@@ -112,18 +112,6 @@ final class Socket {
         return slice
     }
 
-    /// Takes exactly `count` bytes, or fewer at end of stream.
-    func read(exactly count: Int) throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        while out.count < count {
-            let part = try read(max: count - out.count)
-            if part.isEmpty { break }
-            out.append(contentsOf: part)
-        }
-        return out
-    }
-
     /// Takes bytes up to and including CRLF; nil at end of stream.
     func readLine() throws -> [UInt8]? {
         var scanned = 0  // bytes after bufferStart known to hold no complete CRLF

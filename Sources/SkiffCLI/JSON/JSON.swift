@@ -30,11 +30,6 @@ public enum JSON: Sendable, Equatable {
         return nil
     }
 
-    public var double: Double? {
-        if case .number(let n) = self { return Double(n) }
-        return nil
-    }
-
     public var array: [JSON]? {
         if case .array(let a) = self { return a }
         return nil
@@ -88,7 +83,7 @@ public struct JSONObject: Sendable, Equatable {
 }
 
 extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -97,5 +92,4 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
     public init(dictionaryLiteral elements: (String, JSON)...) {
         self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
     }
-    public init(nilLiteral: ()) { self = .null }
 }

@@ -3,7 +3,7 @@ extension JSON {
     /// template function and request bodies).
     public var compact: String {
         var out: [UInt8] = []
-        write(to: &out, indent: nil, depth: 0)
+        write(to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -11,23 +11,11 @@ extension JSON {
     /// formatter rows marshal themselves that way).
     public var compactEscapingHTML: String {
         var out: [UInt8] = []
-        write(to: &out, indent: nil, depth: 0, escapeHTML: true)
+        write(to: &out, escapeHTML: true)
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Indented text as Go's `json.MarshalIndent(v, "", indent)`.
-    public func indented(_ indent: String = "    ") -> String {
-        var out: [UInt8] = []
-        write(to: &out, indent: Array(indent.utf8), depth: 0)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    func write(to out: inout [UInt8], indent: [UInt8]?, depth: Int, escapeHTML: Bool = false) {
-        func newline(_ depth: Int) {
-            guard let indent else { return }
-            out.append(0x0A)
-            for _ in 0..<depth { out.append(contentsOf: indent) }
-        }
+    func write(to out: inout [UInt8], escapeHTML: Bool = false) {
         switch self {
         case .null: out.append(contentsOf: Array("null".utf8))
         case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
@@ -37,22 +25,17 @@ extension JSON {
             out.append(UInt8(ascii: "["))
             for (i, e) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(depth + 1)
-                e.write(to: &out, indent: indent, depth: depth + 1, escapeHTML: escapeHTML)
+                e.write(to: &out, escapeHTML: escapeHTML)
             }
-            if !a.isEmpty { newline(depth) }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             for (i, m) in o.members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(depth + 1)
                 JSON.writeString(m.key, to: &out, escapeHTML: escapeHTML)
                 out.append(UInt8(ascii: ":"))
-                if indent != nil { out.append(0x20) }
-                m.value.write(to: &out, indent: indent, depth: depth + 1, escapeHTML: escapeHTML)
+                m.value.write(to: &out, escapeHTML: escapeHTML)
             }
-            if !o.isEmpty { newline(depth) }
             out.append(UInt8(ascii: "}"))
         }
     }

@@ -26,7 +26,6 @@ final class Terminal {
         saved = t
         cfmakeraw(&t)
         guard tcsetattr(fd, TCSANOW, &t) == 0 else { throw SystemError("tcsetattr") }
-        Terminal.active = self
     }
 
     /// Puts the terminal back as it was (idempotent).
@@ -34,9 +33,5 @@ final class Terminal {
         guard var t = saved else { return }
         tcsetattr(fd, TCSANOW, &t)
         saved = nil
-        if Terminal.active === self { Terminal.active = nil }
     }
-
-    /// The terminal in raw mode now, restored if the process is ended by a signal.
-    nonisolated(unsafe) static var active: Terminal?
 }
