@@ -57,7 +57,7 @@ public enum SkiffCLI {
             return 125
         }
         for note in flags.deprecations where !note.hasPrefix("Flag shorthand") { Output.line(note) }
-        if flags.help {
+        if flags.help || flags.bool("help") {
             if flags.deprecations.contains(where: { $0.hasPrefix("Flag shorthand") }) {
                 Output.error("Flag shorthand -h has been deprecated, use --help")
             }

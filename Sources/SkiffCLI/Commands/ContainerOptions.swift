@@ -14,6 +14,8 @@ enum ContainerOptions {
         .value("cgroup-parent", .string, "Optional parent cgroup for the container"),
         .value("cgroupns", .string, "Cgroup namespace to use (host|private)"),
         .value("cidfile", .string, "Write the container ID to the file"),
+        .value("cpu-count", .int64, "CPU count (Windows only)"),
+        .value("cpu-percent", .int64, "CPU percent (Windows only)"),
         .value("cpu-period", .int64, "Limit CPU CFS (Completely Fair Scheduler) period"),
         .value("cpu-quota", .int64, "Limit CPU CFS (Completely Fair Scheduler) quota"),
         .value("cpu-rt-period", .int64, "Limit CPU real-time period in microseconds"),
@@ -47,12 +49,16 @@ enum ContainerOptions {
         .value("health-start-period", .duration, "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"),
         .value("health-timeout", .duration, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)"),
         .value("hostname", "h", .string, "Container host name"),
+        .bool("help", "Print usage"),
         .bool("init", "Run an init inside the container that forwards signals and reaps processes"),
         .bool("interactive", "i", "Keep STDIN open even if not attached"),
+        .value("io-maxbandwidth", .bytes, "Maximum IO bandwidth limit for the system drive (Windows only)"),
+        .value("io-maxiops", .uint64, "Maximum IOps limit for the system drive (Windows only)"),
         .value("ip", .string, "IPv4 address (e.g., 172.30.100.104)"),
         .value("ip6", .string, "IPv6 address (e.g., 2001:db8::33)"),
         .value("ipc", .string, "IPC mode to use"),
         .value("isolation", .string, "Container isolation technology"),
+        .value("kernel-memory", .bytes, "Kernel memory limit"),
         .list("label", "l", .label, "Set meta data on a container"),
         .list("label-file", .list, "Read in a line delimited file of labels"),
         .list("link", .list, "Add link to another container"),
@@ -341,7 +347,8 @@ enum ContainerOptions {
             "OomKillDisable": .bool(f.bool("oom-kill-disable")),
             "PidsLimit": int64("pids-limit"),
             "Ulimits": .array(ulimits),
-            "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+            "CpuCount": int64("cpu-count"), "CpuPercent": int64("cpu-percent"), "IOMaximumIOps": int64("io-maxiops"),
+            "IOMaximumBandwidth": bytes("io-maxbandwidth"),
             "MaskedPaths": maskedPaths,
             "ReadonlyPaths": readonlyPaths,
         ]
@@ -352,6 +359,7 @@ enum ContainerOptions {
         }
         if !mounts.isEmpty { hostConfig["Mounts"] = .array(mounts) }
         if f.isSet("init") { hostConfig["Init"] = .bool(f.bool("init")) }
+        if f.isSet("kernel-memory") { hostConfig["KernelMemory"] = bytes("kernel-memory") }
 
         var config: JSONObject = [
             "Hostname": .string(f.string("hostname") ?? ""),

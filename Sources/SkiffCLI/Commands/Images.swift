@@ -10,7 +10,7 @@ enum ImagesCommand {
             .value("format", .string, ListCommand.formatHelp),
             .bool("no-trunc", "Don't truncate output"),
             .bool("quiet", "q", "Only show image IDs"),
-            .bool("tree", "List multi-platform images as a tree (EXPERIMENTAL)", hidden: true),
+            .bool("tree", "List multi-platform images as a tree (EXPERIMENTAL)"),
         ],
         arguments: .atMost(1), run: run)
 

@@ -5,8 +5,8 @@ enum StartCommand {
         aliasPaths: ["skiff container start", "skiff start"],
         flags: [
             .bool("attach", "a", "Attach STDOUT/STDERR and forward signals"),
-            .value("checkpoint", .string, "Restore from this checkpoint", hidden: true),
-            .value("checkpoint-dir", .string, "Use a custom checkpoint storage directory", hidden: true),
+            .value("checkpoint", .string, "Restore from this checkpoint"),
+            .value("checkpoint-dir", .string, "Use a custom checkpoint storage directory"),
             .value("detach-keys", .string, "Override the key sequence for detaching a container"),
             .bool("interactive", "i", "Attach container's STDIN"),
         ],
@@ -15,6 +15,14 @@ enum StartCommand {
     static func run(_ inv: Invocation) throws {
         let client = try inv.client
         let f = inv.flags
+        var checkpoint = Query()
+        if let c = f.string("checkpoint"), !c.isEmpty { checkpoint.add("checkpoint", c) }
+        if let d = f.string("checkpoint-dir"), !d.isEmpty { checkpoint.add("checkpoint-dir", d) }
+        if !checkpoint.items.isEmpty && !(f.bool("attach") || f.bool("interactive")) {
+            guard inv.args.count == 1 else { throw CLIError("you cannot restore multiple containers at once") }
+            try client.call("POST", "/containers/\(Query.escapePath(inv.args[0]))/start", query: checkpoint)
+            return
+        }
         guard f.bool("attach") || f.bool("interactive") else {
             var failed: [String] = []
             for name in inv.args {
@@ -39,7 +47,7 @@ enum StartCommand {
         let stream = try Attaching.attach(client, id: id, stdin: stdin, stdout: true, stderr: true, detachKeys: detachKeys)
         let wait = try Attaching.beginWait(client, id: id, removed: autoRemove)
         do {
-            try client.call("POST", "/containers/\(id)/start")
+            try client.call("POST", "/containers/\(id)/start", query: checkpoint)
         } catch {
             if autoRemove { _ = Attaching.exitCode(client, wait) }
             throw error
