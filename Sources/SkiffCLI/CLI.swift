@@ -13,7 +13,7 @@ public enum SkiffCLI {
             return 125
         }
         if global.bool("version") {
-            Output.line("skiff version \(SkiffVersion.version), build \(SkiffVersion.gitCommit)")
+            Output.line("skiff version \(SkiffVersion.version)")
             return 0
         }
         var args = global.args[...]

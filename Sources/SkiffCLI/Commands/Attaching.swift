@@ -48,7 +48,7 @@ enum Attaching {
     /// to `killPath` when proxied.
     static func stream(
         _ client: APIClient, socket: Socket, tty: Bool, stdin: Bool, stdout: Bool, stderr: Bool, detachKeys: String?,
-        resizePath: String?, killPath: String?, exitSignal: Socket? = nil
+        resizePath: String?, killPath: String?, exitSignal: PendingRequest? = nil
     ) throws -> StreamSession.Outcome {
         var keys: [UInt8] = [16, 17]
         if let detachKeys, !detachKeys.isEmpty {

@@ -62,7 +62,7 @@ enum RunCommand {
         let outcome = try Attaching.stream(
             client, socket: stream, tty: request.tty, stdin: request.attachStdin, stdout: request.attachStdout,
             stderr: request.attachStderr, detachKeys: detachKeys, resizePath: "/containers/\(id)/resize",
-            killPath: sigProxy ? "/containers/\(id)/kill" : nil, exitSignal: wait.socket)
+            killPath: sigProxy ? "/containers/\(id)/kill" : nil, exitSignal: wait)
         if case .detached = outcome { return }
         let status = Attaching.exitCode(client, wait)
         if status != 0 { throw CLIError.exit(status) }

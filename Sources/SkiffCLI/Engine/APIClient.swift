@@ -74,7 +74,7 @@ final class APIClient {
 
     /// The answer to a pending request; a status of 400 or more becomes a `DaemonError`.
     func answer(to pending: PendingRequest) throws -> HTTPResponse {
-        let response = try HTTPClient.readHead(socket: pending.socket, method: "POST")
+        let response = try pending.head()
         if response.status >= 400 { throw APIClient.daemonError(response, target: pending.target) }
         return response
     }
@@ -145,14 +145,31 @@ final class APIClient {
 }
 
 /// A request written to the daemon whose answer has not been read yet.
-struct PendingRequest {
+final class PendingRequest {
     let socket: Socket
     let target: String
+    private var response: HTTPResponse?
 
-    /// Waits up to `milliseconds` for the answer to start arriving.
+    init(socket: Socket, target: String) {
+        self.socket = socket
+        self.target = target
+    }
+
+    /// Waits up to `milliseconds` for the answer to start, reading its head if it does.
     func awaitAnswer(milliseconds: Int32) {
         var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)]
-        _ = poll(&fds, 1, milliseconds)
+        if poll(&fds, 1, milliseconds) > 0 { _ = try? head() }
+    }
+
+    /// Whether the answer's head has been read (what arrives next is its body).
+    var hasHead: Bool { response != nil }
+
+    /// The answer's status line and headers (read once).
+    func head() throws -> HTTPResponse {
+        if let response { return response }
+        let r = try HTTPClient.readHead(socket: socket, method: "POST")
+        response = r
+        return r
     }
 }
 

@@ -19,8 +19,8 @@ struct StreamSession {
     var attachStderr = true
     /// The escape sequence that detaches (tty sessions only).
     var detachKeys: [UInt8] = [16, 17]
-    /// A pending response whose arrival ends a session that shows no output (the wait).
-    var exitSignal: Socket?
+    /// A pending answer whose arrival ends a session that shows no output (the wait).
+    var exitSignal: PendingRequest?
     /// Called for each caught signal number.
     var onSignal: (Int32) -> Void = { _ in }
     /// Called once the output ends, before anything else is printed (restores the terminal).
@@ -49,13 +49,17 @@ struct StreamSession {
         if socket.buffered > 0 { try deliver(try socket.read()) }
         var buffer = [UInt8](repeating: 0, count: 32768)
         while true {
+            if !showsOutput, let exitSignal, exitSignal.hasHead, exitSignal.socket.buffered > 0 {
+                onOutputEnd()
+                return .ended
+            }
             var fds: [pollfd] = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)]
             let inputIndex = inputOpen ? fds.count : -1
             if inputOpen, let input { fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0)) }
             let signalIndex = SignalPipe.readEnd >= 0 ? fds.count : -1
             if signalIndex >= 0 { fds.append(pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0)) }
             let exitIndex = !showsOutput && exitSignal != nil ? fds.count : -1
-            if exitIndex >= 0, let exitSignal { fds.append(pollfd(fd: exitSignal.fd, events: Int16(POLLIN), revents: 0)) }
+            if exitIndex >= 0, let exitSignal { fds.append(pollfd(fd: exitSignal.socket.fd, events: Int16(POLLIN), revents: 0)) }
 
             let n = poll(&fds, nfds_t(fds.count), -1)
             if n < 0 {

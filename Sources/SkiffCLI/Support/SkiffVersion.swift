@@ -1,7 +1,6 @@
 /// skiff's own version, shown by `skiff --version` and `skiff version`.
 public enum SkiffVersion {
     public static let version = "0.1.0"
-    public static let gitCommit = "skiff"
 }
 
 extension String {
