@@ -1,1 +1,4 @@
-print("skiff")
+import Glibc
+import SkiffCLI
+
+exit(SkiffCLI.main(CommandLine.arguments))

@@ -1,0 +1,57 @@
+/// Every command by the names docker gives it: top-level commands and the `container`,
+/// `image` and `system` management commands.
+enum Registry {
+    struct Group: Sendable {
+        let name: String
+        let summary: String
+        let commands: [CommandSpec]
+    }
+
+    static let topLevel: [CommandSpec] = [
+        AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
+        ImportCommand.spec, InfoCommand.spec, InspectCommand.spec, KillCommand.spec, LoadCommand.spec, LogsCommand.spec,
+        ListCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []), RemoveImageCommand.spec,
+        RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec, VersionCommand.spec,
+        WaitCommand.spec, help,
+    ]
+
+    static let groups: [Group] = [
+        Group(name: "container", summary: "Manage containers", commands: [
+            AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, InspectCommand.container, KillCommand.spec,
+            LogsCommand.spec, named(ListCommand.spec, "ls", aliases: ["list", "ps"]), PruneCommand.containers,
+            StopCommand.restart, RemoveCommand.spec, RunCommand.spec, StartCommand.spec, StopCommand.stop, WaitCommand.spec,
+        ]),
+        Group(name: "image", summary: "Manage images", commands: [
+            HistoryCommand.spec, ImportCommand.spec, InspectCommand.image, LoadCommand.spec,
+            named(ImagesCommand.spec, "ls", aliases: ["list"]), PruneCommand.images,
+            named(RemoveImageCommand.spec, "rm", aliases: ["remove"]), SaveCommand.spec, TagCommand.spec,
+        ]),
+        Group(name: "system", summary: "Manage skiff", commands: [InfoCommand.spec]),
+    ]
+
+    /// `skiff help [COMMAND...]`.
+    static let help = CommandSpec(name: "help", usage: "[command]", summary: "Help about any command", arguments: .any) { inv in
+        var args = inv.args[...]
+        guard let name = args.popFirst() else {
+            Output.write(1, Help.root(commands: topLevel, groups: groups.map { ($0.name, $0.summary) }))
+            return
+        }
+        if let group = groups.first(where: { $0.name == name }) {
+            if let sub = args.first, let spec = group.commands.first(where: { $0.name == sub || $0.aliases.contains(sub) }) {
+                Output.write(1, Help.command(path: "skiff \(name) \(sub)", spec: spec))
+            } else {
+                Output.write(1, Help.group(path: "skiff " + name, summary: group.summary, commands: group.commands))
+            }
+        } else if let spec = topLevel.first(where: { $0.name == name }) {
+            Output.write(1, Help.command(path: "skiff " + name, spec: spec))
+        } else {
+            throw CLIError("Unknown help topic [`\(name)`]")
+        }
+    }
+
+    private static func named(_ spec: CommandSpec, _ name: String, aliases: [String]) -> CommandSpec {
+        CommandSpec(
+            name: name, aliases: aliases, usage: spec.usage, summary: spec.summary, aliasPaths: spec.aliasPaths,
+            flags: spec.flags, interspersed: spec.interspersed, shortHelp: spec.shortHelp, arguments: spec.arguments, run: spec.run)
+    }
+}
