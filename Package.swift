@@ -114,10 +114,7 @@ let package = Package(
 
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
         .target(name: "SkiffCLI", swiftSettings: strict),
-        .executableTarget(
-            name: "skiff",
-            dependencies: ["SkiffCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
+        .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine"], swiftSettings: strict),

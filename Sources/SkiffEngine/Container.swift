@@ -15,6 +15,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var domainname: String?
     public var labels: [String: String] = [:]
     public var tty = false
+    /// The terminal's initial size (rows, columns).
+    public var consoleSize: [Int]?
     public var openStdin = false
     public var stdinOnce = false
     public var attachStdin = false

@@ -19,6 +19,8 @@ public struct ExecRecord: Sendable, Equatable {
     public var attachStdout: Bool
     public var attachStderr: Bool
     public var detachKeys: String?
+    /// The terminal's initial size (rows, columns).
+    public var consoleSize: [Int]?
     public var running = false
     public var pid: Int32 = 0
     public var exitCode: Int32?
@@ -26,7 +28,7 @@ public struct ExecRecord: Sendable, Equatable {
 
     public init(id: String = "", containerID: String = "", args: [String], env: [String] = [], user: String = "", workingDir: String = "",
                 tty: Bool = false, privileged: Bool = false, attachStdin: Bool = false, attachStdout: Bool = true,
-                attachStderr: Bool = true, detachKeys: String? = nil) {
+                attachStderr: Bool = true, detachKeys: String? = nil, consoleSize: [Int]? = nil) {
         self.id = id
         self.containerID = containerID
         self.args = args
@@ -39,6 +41,7 @@ public struct ExecRecord: Sendable, Equatable {
         self.attachStdout = attachStdout
         self.attachStderr = attachStderr
         self.detachKeys = detachKeys
+        self.consoleSize = consoleSize
     }
 }
 
@@ -67,7 +70,7 @@ extension Engine {
 
     /// Starts the exec; the connection carries its frames (control frames
     /// first with the pid, last with the exit code).
-    public func execStart(_ execID: String, tty: Bool?) throws(EngineError) -> MonitorConnection {
+    public func execStart(_ execID: String, tty: Bool?, consoleSize: [Int]? = nil) throws(EngineError) -> MonitorConnection {
         guard var exec = execs[execID] else { throw EngineError(.notFound, "No such exec instance: \(execID)") }
         guard !exec.started else { throw EngineError(.conflict, "Exec \(execID) has already started") }
         guard let container = containers[exec.containerID], container.state.status == .running else {
@@ -75,6 +78,9 @@ extension Engine {
         }
         var process = RuntimeSpec.Process(args: exec.args)
         process.terminal = tty ?? exec.tty
+        if let size = consoleSize ?? exec.consoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
+            process.consoleSize = .init(height: UInt64(size[0]), width: UInt64(size[1]))
+        }
         process.env = Self.mergeEnv(container.env, exec.env)
         process.cwd = exec.workingDir.isEmpty ? (container.workingDir.isEmpty ? "/" : container.workingDir) : exec.workingDir
         let resolver = UserResolver(rootfs: rootfsPath(container.id))

@@ -43,6 +43,9 @@ struct SpecBuilder {
             process.args = [Self.initPath, "--"] + (process.args ?? [])
         }
         process.env = container.env
+        if let size = config.consoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
+            process.consoleSize = .init(height: UInt64(size[0]), width: UInt64(size[1]))
+        }
         process.cwd = container.workingDir.isEmpty ? "/" : container.workingDir
         process.rlimits = config.resources.ulimits.isEmpty ? nil : try config.resources.ulimits.map { (u) throws(EngineError) in
             guard let name = Self.rlimitName(u.name) else { throw EngineError(.invalid, "invalid ulimit type: \(u.name)") }

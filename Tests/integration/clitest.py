@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from skiffd import Skiffd, reap, skiffd_binary
+
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = "busybox:latest"
 
@@ -83,9 +85,25 @@ class Daemon:
         self.root = root
         self.proc = proc
 
+    skiffd: "Skiffd | None" = None
+
     @property
     def is_dockerd(self) -> bool:
         return self.proc is not None
+
+    @property
+    def is_skiffd(self) -> bool:
+        return self.skiffd is not None or "skiff" in self.host
+
+    @staticmethod
+    def start_skiffd() -> "Daemon":
+        """skiffd (the product) on a temp root: the default daemon of the suite."""
+        root = Path(tempfile.mkdtemp(prefix="skiff-cli-skiffd-", dir="/tmp"))
+        d = Skiffd(root)
+        d.start()
+        daemon = Daemon(f"unix://{d.sock}")
+        daemon.skiffd = d
+        return daemon
 
     @staticmethod
     def start_dockerd() -> "Daemon":
@@ -116,6 +134,15 @@ class Daemon:
         pytest.skip(f"dockerd did not start: {text}")
 
     def stop(self):
+        if self.skiffd is not None:
+            d = self.skiffd
+            ids = d.docker("ps", "-aq", check=False).stdout.decode().split()
+            if ids:
+                d.docker("rm", "-f", *ids, check=False)
+            d.stop()
+            reap(d.root)
+            shutil.rmtree(d.root, ignore_errors=True)
+            self.skiffd = None
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -148,6 +175,9 @@ def shared_daemon(config) -> Daemon:
     host = os.environ.get("SKIFF_TEST_HOST")
     if host:
         _daemon = Daemon(host)
+    elif os.environ.get("SKIFF_TEST_DOCKERD") != "1" and skiffd_binary():
+        _daemon = Daemon.start_skiffd()
+        config.add_cleanup(_stop_shared)
     else:
         if shutil.which("dockerd") is None:
             pytest.skip("no SKIFF_TEST_HOST and no dockerd to start")

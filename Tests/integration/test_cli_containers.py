@@ -136,7 +136,9 @@ def test_create_start_attach_exit_code(docker, skiff, names):
     side_by_side(docker, skiff, "wait", made["docker"], made["skiff"])
 
 
-def test_create_options_inspect_the_same(docker, skiff, names):
+def test_create_options_inspect_the_same(docker, skiff, names, daemon):
+    if daemon.is_skiffd:
+        pytest.xfail("skiffd has no volumes or published ports yet (the networks and volumes issue)")
     made = _pair(docker, skiff, names, "-e", "A=1", "-l", "k=v", "-w", "/tmp", "-u", "1", "-m", "32m", "--cpus", "0.5",
                  "--cpu-shares", "512", "--restart", "on-failure:3", "--health-cmd", "true", "--health-interval", "1m30s",
                  "--health-retries", "2", "--stop-timeout", "7", "--hostname", "h", "-p", "127.0.0.1:8080:80/tcp",

@@ -110,7 +110,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         logger.debug("\(method) \(target)")
         task = Task {
             let response = await router.respond(method: method, target: target, headers: headers, body: RequestBody(stream: stream))
-            if response.status >= 500 { logger.error("\(method) \(target): \(response.status)") }
+            if response.status >= 500 {
+                var detail = ""
+                if case .bytes(let body) = response.body { detail = " " + String(decoding: body.prefix(500), as: UTF8.self) }
+                logger.error("\(method) \(target): \(response.status)\(detail)")
+            }
             let exchange = Exchange(channel: channel, handler: bound, isHead: method == "HEAD", keepAlive: keepAlive, logger: logger)
             await exchange.send(response, upgrade: wantsUpgrade)
         }

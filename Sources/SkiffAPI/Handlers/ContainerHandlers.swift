@@ -26,6 +26,24 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         return try .json(containers.map { ContainerTranslation.summary($0, now: now) })
     }
 
+    router.post("/containers/prune") { request in
+        let filters = try request.query.filters()
+        for key in filters.keys where key != "until" && key != "label" && key != "label!" {
+            throw APIError.badRequest("invalid filter '\(key)'")
+        }
+        let until = try filters["until"]?.first.map { text throws(APIError) -> Int64 in
+            guard let t = dockerTimestamp(text) else { throw .badRequest("invalid filter 'until=\(text)'") }
+            return t
+        }
+        var deleted: [String] = []
+        for c in await engine.list() where !c.state.isRunning {
+            if let until, (RFC3339.parse(c.created) ?? 0) >= until { continue }
+            if !ContainerFilter.labelsMatch(c.config.labels, filters["label"] ?? [], negated: filters["label!"] ?? []) { continue }
+            if (try? await engine.remove(c.id, force: false, volumes: false)) != nil { deleted.append(c.id) }
+        }
+        return try .json(ContainerPruneResponse(containersDeleted: deleted, spaceReclaimed: 0))
+    }
+
     router.get("/containers/{id}/json") { request in
         let container = try await engine.container(request.param("id"))
         return try .json(ContainerTranslation.inspect(container, engine: engine))
@@ -67,9 +85,8 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         // The head goes out at once (docker run waits on it before start).
         return .stream(contentType: "application/json") { writer in
             let state = try await engine.wait(id, condition: condition)
-            var response = ContainerWaitResponse(statusCode: Int(state.exitCode))
-            if !state.error.isEmpty { response.error = .init(message: state.error) }
-            try await writer.writeJSON(response)
+            // dockerd leaves Error empty here too (a failed start was already reported by start).
+            try await writer.writeJSON(ContainerWaitResponse(statusCode: Int(state.exitCode)))
         }
     }
 
@@ -165,15 +182,21 @@ struct ContainerFilter {
                 c.config.image == image || c.imageID == image || c.imageID.hasPrefix("sha256:" + image)
                     || c.config.image == image + ":latest" || image == c.config.image + ":latest"
             }) { return false }
-            for label in filters["label"] ?? [] {
-                let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
-                guard let value = c.config.labels[parts[0]] else { return false }
-                if parts.count == 2 && value != parts[1] { return false }
-            }
+            if !Self.labelsMatch(c.config.labels, filters["label"] ?? [], negated: []) { return false }
             if let before, c.created >= before.created { return false }
             if let since, c.created <= since.created { return false }
             return true
         }
+    }
+
+    /// `label=k`, `label=k=v` all hold; no `label!=...` holds.
+    static func labelsMatch(_ labels: [String: String], _ wanted: [String], negated: [String]) -> Bool {
+        func holds(_ label: String) -> Bool {
+            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let value = labels[parts[0]] else { return false }
+            return parts.count == 1 || value == parts[1]
+        }
+        return wanted.allSatisfy(holds) && !negated.contains(where: holds)
     }
 
     private func find(_ ref: String, in containers: [Container]) throws(APIError) -> Container {
@@ -249,5 +272,16 @@ enum Pump {
         }
         input.cancel()
         try? await client.closeWrite()
+    }
+}
+
+/// `ContainerPruneResponse`.
+struct ContainerPruneResponse: Encodable {
+    var containersDeleted: [String]
+    var spaceReclaimed: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case containersDeleted = "ContainersDeleted"
+        case spaceReclaimed = "SpaceReclaimed"
     }
 }

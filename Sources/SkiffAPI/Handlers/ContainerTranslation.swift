@@ -22,6 +22,7 @@ enum ContainerTranslation {
         config.domainname = c.domainname
         config.labels = c.labels ?? [:]
         config.tty = c.tty ?? false
+        config.consoleSize = h.consoleSize
         config.openStdin = c.openStdin ?? false
         config.stdinOnce = c.stdinOnce ?? false
         config.attachStdin = c.attachStdin ?? false

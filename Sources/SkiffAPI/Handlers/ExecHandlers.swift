@@ -9,7 +9,7 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
         let exec = ExecRecord(
             args: config.cmd ?? [], env: config.env ?? [], user: config.user ?? "", workingDir: config.workingDir ?? "",
             tty: config.tty ?? false, privileged: config.privileged ?? false, attachStdin: config.attachStdin ?? false,
-            attachStdout: config.attachStdout ?? false, attachStderr: config.attachStderr ?? false, detachKeys: config.detachKeys)
+            attachStdout: config.attachStdout ?? false, attachStderr: config.attachStderr ?? false, detachKeys: config.detachKeys, consoleSize: config.consoleSize)
         if let keys = config.detachKeys { _ = try DetachKeys(keys) }
         let id = try await engine.execCreate(request.param("id"), exec)
         return try .json(IDResponse(id: id), status: 201)
@@ -19,13 +19,12 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
         let id = request.param("id")
         let start = try await request.body.decode(ExecStartConfig.self, allowEmpty: true)
         let exec = try await engine.execInspect(id)
-        let connection = try await engine.execStart(id, tty: start.tty ?? exec.tty)
+        let connection = try await engine.execStart(id, tty: start.tty ?? exec.tty, consoleSize: start.consoleSize)
         let tty = start.tty ?? exec.tty
-        let size = start.consoleSize
         if start.detach ?? false {
             Task {
                 for await frame in connection.frames() where frame.stream == Frame.control {
-                    await record(frame.payload, exec: id, size: nil)
+                    await record(frame.payload, exec: id)
                 }
                 connection.close()
                 await engine.execEnded(id)
@@ -43,7 +42,7 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
             }
             for await frame in connection.frames() {
                 if frame.stream == Frame.control {
-                    await record(frame.payload, exec: id, size: size)
+                    await record(frame.payload, exec: id)
                 } else {
                     try await client.write(tty ? frame.payload : Frame.encode(stream: frame.stream, frame.payload))
                 }
@@ -54,12 +53,9 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
         }
     }
 
-    @Sendable func record(_ payload: [UInt8], exec: String, size: [Int]?) async {
+    @Sendable func record(_ payload: [UInt8], exec: String) async {
         guard let event = try? JSONDecoder().decode(ExecEvent.self, from: Data(payload)) else { return }
         await engine.execEvent(exec, event)
-        if event.pid != nil, let size, size.count == 2, size[0] > 0 {
-            try? await engine.execResize(exec, rows: size[0], cols: size[1])
-        }
     }
 
     router.post("/exec/{id}/resize") { request in

@@ -105,6 +105,10 @@ extension RuntimeSpec {
     public struct ConsoleSize: Codable, Sendable, Equatable {
         public var height: UInt64
         public var width: UInt64
+        public init(height: UInt64, width: UInt64) {
+            self.height = height
+            self.width = width
+        }
     }
 
     /// config.md#user (POSIX platforms)
