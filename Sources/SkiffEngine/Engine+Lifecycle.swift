@@ -219,6 +219,8 @@ extension Engine {
         container.state.monitorPid = 0
         if container.state.status == .running || container.state.status == .restarting { container.state.status = .exited }
         save(container)
+        // A monitor that died (killed, or a reboot) left the runtime's state and cgroup.
+        try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {

@@ -51,12 +51,22 @@ public actor Engine {
     }
 
     /// Follows the containers that were running when the engine last stopped
-    /// (their monitors kept them), and settles those that ended meanwhile.
+    /// (their monitors kept them), settles those that ended meanwhile, and
+    /// starts again those whose policy says so (`always`, `unless-stopped`
+    /// unless the user stopped it) when their monitor is gone (a reboot).
     public func recover() async {
         for id in containers.keys.sorted() {
-            guard let container = containers[id], container.state.isRunning || container.state.status == .created else { continue }
-            if (try? MonitorConnection.open(socketPath(id), "watch")).map({ follow(id, $0) }) == nil {
+            guard let container = containers[id] else { continue }
+            var restart = false
+            if container.state.isRunning || container.state.status == .created {
+                if (try? MonitorConnection.open(socketPath(id), "watch")).map({ follow(id, $0) }) != nil { continue }
+                restart = container.state.isRunning
                 monitorGone(id)
+            }
+            let policy = container.config.restartPolicy.name
+            let wanted = policy == .always || (policy == .unlessStopped && !(containers[id]?.state.stoppedByUser ?? true))
+            if wanted && (restart || containers[id]?.state.status == .exited && !(containers[id]?.state.stoppedByUser ?? true)) {
+                try? await start(id)
             }
         }
     }

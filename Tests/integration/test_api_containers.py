@@ -399,3 +399,23 @@ def test_run_rm_cycles_leak_nothing(daemon, busybox):
     assert after[4] == before[4] == [], "container directories leaked"
     assert after[5] == before[5] == [], "monitor sockets leaked"
     assert daemon.out("ps", "-aq") == ""
+
+
+def test_restart_policy_applies_when_the_monitor_is_gone(daemon, busybox):
+    """After a reboot no monitor runs: a restarted daemon starts `always`
+    containers again, and leaves `no` ones exited."""
+    daemon.docker("run", "-d", "--name", "keeper", "--restart", "always", "busybox", "sleep", "1000")
+    daemon.docker("run", "-d", "--name", "oneshot", "busybox", "sleep", "1000")
+    monitors = [inspect(daemon, n)["State"]["Pid"] for n in ("keeper", "oneshot")]
+    daemon.proc.send_signal(signal.SIGKILL)
+    daemon.proc.wait()
+    # What a reboot does: monitors and containers gone.
+    subprocess.run(["pkill", "-9", "-f", f"skiff-monitor {daemon.root}"], check=False)
+    for pid in monitors:
+        os.kill(pid, signal.SIGKILL)
+    for pid in monitors:
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}"))
+    daemon.start()
+    assert inspect(daemon, "keeper")["State"]["Running"]
+    assert inspect(daemon, "keeper")["State"]["Pid"] not in monitors
+    assert inspect(daemon, "oneshot")["State"]["Status"] == "exited"
