@@ -419,3 +419,40 @@ def test_restart_policy_applies_when_the_monitor_is_gone(daemon, busybox):
     assert inspect(daemon, "keeper")["State"]["Running"]
     assert inspect(daemon, "keeper")["State"]["Pid"] not in monitors
     assert inspect(daemon, "oneshot")["State"]["Status"] == "exited"
+
+
+def test_exec_tty_and_detach_keys(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "exechost", "busybox", "sleep", "100")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_CONFIG"] = str(daemon.docker_config)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("docker", ["docker", "-H", "unix://" + daemon.sock, "exec", "-it", "exechost", "sh"], env)
+    import fcntl, struct, termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 27, 91, 0, 0))
+    buf = b""
+    deadline = time.monotonic() + 15
+    while b"# " not in buf and time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            buf += os.read(fd, 4096)
+    os.write(fd, b"stty size; sleep 300 &\n")
+    while b"27 91" not in buf and time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            buf += os.read(fd, 4096)
+    assert b"27 91" in buf, buf
+    os.write(fd, b"\x10\x11")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                buf += os.read(fd, 4096)
+            except OSError:
+                break
+    os.waitpid(pid, 0)
+    os.close(fd)
+    assert b"read escape sequence" in buf  # the docker CLI's own words (and exit 1) for a detached exec
+    # The exec'd shell was left running, not killed.
+    assert "sleep 300" in daemon.out("exec", "exechost", "ps")

@@ -242,36 +242,44 @@ enum Pump {
     /// Output frames to the client (raw with a tty), the client's input to
     /// the container until EOF or the detach keys.
     static func attach(client: HijackedConnection, monitor: MonitorConnection, stdin: Bool, tty: Bool, keys: DetachKeys) async throws {
-        let input = Task {
-            var matched = 0
-            while let bytes = try await client.read() {
-                guard stdin else { continue }
-                var out: [UInt8] = []
-                for b in bytes {
-                    if !keys.sequence.isEmpty && b == keys.sequence[matched] {
-                        matched += 1
-                        if matched == keys.sequence.count {
-                            if !out.isEmpty { monitor.write(out) }
-                            monitor.close()
-                            return
-                        }
-                        continue
-                    }
-                    if matched > 0 {
-                        out += keys.sequence[0..<matched]
-                        matched = 0
-                    }
-                    out.append(b)
-                }
-                if !out.isEmpty { monitor.write(out) }
-            }
-            if stdin { monitor.closeWrite() }
-        }
+        let input = Task { try await forwardInput(from: client, to: monitor, stdin: stdin, keys: keys) }
         for await frame in monitor.frames() where frame.stream == Frame.stdout || frame.stream == Frame.stderr {
             try await client.write(tty ? frame.payload : Frame.encode(stream: frame.stream, frame.payload))
         }
         input.cancel()
         try? await client.closeWrite()
+    }
+
+    /// The client's bytes to the monitor; the detach keys end the session
+    /// (the monitor connection closes, the process keeps running); EOF ends
+    /// the process's stdin.
+    /// Returns whether the client detached.
+    @discardableResult
+    static func forwardInput(from client: HijackedConnection, to monitor: MonitorConnection, stdin: Bool, keys: DetachKeys) async throws -> Bool {
+        var matched = 0
+        while let bytes = try await client.read() {
+            guard stdin else { continue }
+            var out: [UInt8] = []
+            for b in bytes {
+                if !keys.sequence.isEmpty && b == keys.sequence[matched] {
+                    matched += 1
+                    if matched == keys.sequence.count {
+                        if !out.isEmpty { monitor.write(out) }
+                        monitor.close()
+                        return true
+                    }
+                    continue
+                }
+                if matched > 0 {
+                    out += keys.sequence[0..<matched]
+                    matched = 0
+                }
+                out.append(b)
+            }
+            if !out.isEmpty { monitor.write(out) }
+        }
+        if stdin { monitor.closeWrite() }
+        return false
     }
 }
 

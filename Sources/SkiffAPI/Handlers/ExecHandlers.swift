@@ -1,6 +1,7 @@
 import FoundationEssentials
 import SkiffEngine
 import SkiffMonitor
+import Synchronization
 
 /// Exec routes: `POST /containers/{id}/exec`, `/exec/{id}/start|resize|json`.
 func registerExecRoutes(_ router: inout Router, engine: Engine) {
@@ -31,14 +32,14 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
             }
             return APIResponse(status: 200)
         }
+        let keys = try DetachKeys(exec.detachKeys)
         let contentType = tty || !request.apiVersionAtLeast("1.42") ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
         return .hijack(contentType: contentType) { client in
             defer { connection.close() }
+            let detached = Mutex(false)
             let input = Task {
-                while let bytes = try await client.read() {
-                    if exec.attachStdin { connection.write(bytes) }
-                }
-                connection.closeWrite()
+                let left = try await Pump.forwardInput(from: client, to: connection, stdin: exec.attachStdin, keys: keys)
+                detached.withLock { $0 = left }
             }
             for await frame in connection.frames() {
                 if frame.stream == Frame.control {
@@ -48,7 +49,8 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
                 }
             }
             input.cancel()
-            await engine.execEnded(id)
+            // Detached: the process runs on; else the stream ended with it.
+            if !detached.withLock({ $0 }) { await engine.execEnded(id) }
             try? await client.closeWrite()
         }
     }
