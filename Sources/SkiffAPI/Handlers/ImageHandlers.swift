@@ -87,8 +87,9 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
         let image = try await store.resolve(name)
         // By its only name, an image a container uses stays (dockerd refuses; the store would untag).
         if inUse.contains(image.id), !force, !isID(name, of: image), image.tags.count + image.repoDigests.count == 1 {
+            let user = await engine.containers(usingImage: image.id).first?.shortID ?? ""
             throw APIError.conflict(
-                "conflict: unable to remove repository reference \"\(name)\" (must force) - container is using its referenced image \(image.id.shortID)")
+                "conflict: unable to remove repository reference \"\(name)\" (must force) - container \(user) is using its referenced image \(image.id.shortID)")
         }
         let removal = try await store.remove(name, force: force, inUse: inUse)
         return try .json(deleteItems(removal))
