@@ -157,6 +157,12 @@ public struct Health: Codable, Sendable, Equatable {
     public var failingStreak: Int
     /// The last five results.
     public var log: [Result]
+
+    public init(status: String, failingStreak: Int, log: [Result]) {
+        self.status = status
+        self.failingStreak = failingStreak
+        self.log = log
+    }
 }
 
 /// An `exec` request: the process and which of its streams the client wants.
