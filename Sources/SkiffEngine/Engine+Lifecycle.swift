@@ -205,21 +205,19 @@ extension Engine {
     /// The monitor is gone: its last status is final.
     func monitorGone(_ id: String) {
         watched.remove(id)
-        guard var container = containers[id] else { return }
-        if let status = readStatus(id), status.state == .exited {
-            apply(id, status)
-            container = containers[id]!
-        } else if container.state.isRunning || container.state.status == .created && container.state.pid != 0 {
+        guard containers[id] != nil else { return }
+        // The monitor's last word, if it got to say it.
+        if let status = readStatus(id), status.state == .exited { apply(id, status) }
+        var container = containers[id]!
+        if container.state.isRunning || container.state.pid != 0 {
+            // It died with its container still recorded as up (killed, or a reboot).
             container.state.status = .exited
-            container.state.pid = 0
             if container.state.finishedAt == ContainerState.zeroTime { container.state.finishedAt = Clock.timestamp() }
-            save(container)
         }
         container.state.pid = 0
         container.state.monitorPid = 0
-        if container.state.status == .running || container.state.status == .restarting { container.state.status = .exited }
         save(container)
-        // A monitor that died (killed, or a reboot) left the runtime's state and cgroup.
+        // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
         resumeWaiters(id, exited: true)
