@@ -168,6 +168,7 @@ public final class Monitor {
         killAt = nil
         healthAt = nil
         if let run = healthRun { kill(run.pid, SIGKILL) }
+        status.oomKilled = runtime.oomKills(id: config.id) > 0
         try? runtime.delete(id: config.id, force: true)
         status.exitCode = code
         status.finishedAt = Clock.timestamp()

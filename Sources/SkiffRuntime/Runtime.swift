@@ -215,6 +215,13 @@ public struct Runtime: Sendable {
         return CgroupSupport.processes(cgroup)
     }
 
+    /// How many of the container's processes the OOM killer killed (0 when
+    /// it has no memory cgroup).
+    public func oomKills(id: String) -> UInt64 {
+        guard let record = try? store.load(id), let cgroup = record.cgroup else { return 0 }
+        return (try? CgroupManager(paths: cgroup).stats().oomKills ?? 0) ?? 0
+    }
+
     // MARK: shared by create, run and exec
 
     enum LaunchMode {

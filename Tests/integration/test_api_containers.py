@@ -229,8 +229,9 @@ def test_limits_seen_from_inside(daemon, busybox):
                      "/sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares")
     assert out.split() == [str(64 << 20), "20", "50000", "100000", "512"]
     # dd's 64 MB buffer does not fit in 16 MB: the kernel kills it.
-    oom = daemon.docker("run", "--rm", "--memory", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", check=False)
+    oom = daemon.docker("run", "--name", "oom", "--memory", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", check=False)
     assert oom.returncode == 137
+    assert inspect(daemon, "oom")["State"]["OOMKilled"] is True
     forks = daemon.docker("run", "--rm", "--pids-limit", "5", "busybox", "sh", "-c",
                           "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait", check=False)
     assert b"can't fork" in forks.stderr or forks.returncode != 0
