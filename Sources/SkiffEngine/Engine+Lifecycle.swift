@@ -376,7 +376,7 @@ extension Engine {
     }
 
     /// tini, installed by the project's setup, for `--init`.
-    static let initBinary: String? = ["/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/local/bin/docker-init"]
+    public static let initBinary: String? = ["/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/local/bin/docker-init"]
         .first { access($0, X_OK) == 0 }
 
     /// Docker's size strings: `10m`, `1g`, `512k`, `100` (bytes).

@@ -21,7 +21,7 @@ func registerSystemRoutes(_ router: inout Router, engine: Engine, daemon: Daemon
         let images = try await engine.images.list().count
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let info = SystemInfo(
+        var info = SystemInfo(
             id: daemon.id, containers: counts.total, containersRunning: counts.running,
             containersPaused: counts.paused, containersStopped: counts.stopped, images: images,
             driverStatus: [["Backing Filesystem", filesystemName(engine.dataRoot)], ["Supports d_type", "true"]],
@@ -32,6 +32,7 @@ func registerSystemRoutes(_ router: inout Router, engine: Engine, daemon: Daemon
             ncpu: host.cpus, memTotal: host.memTotal, dockerRootDir: engine.dataRoot, name: host.hostname,
             serverVersion: SkiffVersion.version, runtimes: ["skiff": .init(path: "skiff-runtime")],
             defaultRuntime: "skiff", securityOptions: ["name=seccomp,profile=builtin"])
+        if Engine.initBinary != nil { info.initBinary = "docker-init" }
         return try .json(info)
     }
 }
