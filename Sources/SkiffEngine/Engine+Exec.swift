@@ -3,7 +3,6 @@ import Glibc
 import SkiffMonitor
 import SkiffOCI
 import SkiffRuntime
-import Synchronization
 
 /// An exec instance (Docker keeps them in memory only).
 public struct ExecRecord: Sendable, Equatable {
@@ -170,32 +169,6 @@ extension Engine {
     }
 }
 
-/// A connection to a container's streams that may arrive later (at start).
-public final class Attachment: Sendable {
-    private let state = Mutex<(connection: MonitorConnection?, delivered: Bool, waiter: CheckedContinuation<MonitorConnection?, Never>?)>(
-        (nil, false, nil))
-
-    func deliver(_ connection: MonitorConnection?) {
-        let waiter = state.withLock { s -> CheckedContinuation<MonitorConnection?, Never>? in
-            guard !s.delivered else { return nil }
-            s.delivered = true
-            s.connection = connection
-            let w = s.waiter
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume(returning: connection)
-    }
-
-    /// The connection, once the container runs (nil if it never will).
-    public func connection() async -> MonitorConnection? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { s -> (Bool, MonitorConnection?) in
-                if s.delivered { return (true, s.connection) }
-                s.waiter = continuation
-                return (false, nil)
-            }
-            if ready.0 { continuation.resume(returning: ready.1) }
-        }
-    }
-}
+/// A connection to a container's streams that may arrive later (at start);
+/// nil if the container never runs.
+public typealias Attachment = Eventual<MonitorConnection?>

@@ -17,7 +17,7 @@ public enum WaitCondition: String, Sendable {
 
 struct Waiter {
     var condition: WaitCondition
-    var continuation: CheckedContinuation<ContainerState, Never>
+    var result: Eventual<ContainerState>
 }
 
 /// An attach made before the container started: connected when it starts.
@@ -250,9 +250,9 @@ extension Engine {
     /// Waits until the engine has seen the monitor go.
     func waitForSettle(_ id: String) async {
         guard let container = containers[id], container.state.isRunning || watched.contains(id) else { return }
-        _ = await withCheckedContinuation { continuation in
-            waiters[id, default: []].append(Waiter(condition: .notRunning, continuation: continuation))
-        }
+        let result = Eventual<ContainerState>()
+        waiters[id, default: []].append(Waiter(condition: .notRunning, result: result))
+        _ = await result.value()
     }
 
     /// `docker kill`.
@@ -280,12 +280,20 @@ extension Engine {
 
     /// `docker wait`: the state once `condition` holds.
     public func wait(_ ref: String, condition: WaitCondition) async throws(EngineError) -> ContainerState {
+        await (try waiting(ref, condition: condition)).value()
+    }
+
+    /// A wait registered now (so that what happens next cannot be missed),
+    /// its state delivered once `condition` holds.
+    public func waiting(_ ref: String, condition: WaitCondition) throws(EngineError) -> Eventual<ContainerState> {
         let id = try resolveID(ref)
-        let container = containers[id]!
-        if condition == .notRunning && !container.state.isRunning { return container.state }
-        return await withCheckedContinuation { continuation in
-            waiters[id, default: []].append(Waiter(condition: condition, continuation: continuation))
+        let result = Eventual<ContainerState>()
+        if condition == .notRunning && !containers[id]!.state.isRunning && !watched.contains(id) {
+            result.deliver(containers[id]!.state)
+        } else {
+            waiters[id, default: []].append(Waiter(condition: condition, result: result))
         }
+        return result
     }
 
     func resumeWaiters(_ id: String, exited: Bool, removed: Bool = false) {
@@ -294,9 +302,9 @@ extension Engine {
         for waiter in list {
             switch waiter.condition {
             case .notRunning, .nextExit:
-                if exited || removed { waiter.continuation.resume(returning: state) } else { keep.append(waiter) }
+                if exited || removed { waiter.result.deliver(state) } else { keep.append(waiter) }
             case .removed:
-                if removed { waiter.continuation.resume(returning: state) } else { keep.append(waiter) }
+                if removed { waiter.result.deliver(state) } else { keep.append(waiter) }
             }
         }
         waiters[id] = keep.isEmpty ? nil : keep

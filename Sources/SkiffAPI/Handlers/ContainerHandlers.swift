@@ -82,9 +82,10 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         guard let condition = raw.isEmpty ? .notRunning : WaitCondition(rawValue: raw) else {
             throw APIError.badRequest("invalid condition: \"\(raw)\"")
         }
-        // The head goes out at once (docker run waits on it before start).
+        // Registered now, its head out at once: docker run waits on it before start.
+        let waiting = try await engine.waiting(id, condition: condition)
         return .stream(contentType: "application/json") { writer in
-            let state = try await engine.wait(id, condition: condition)
+            let state = await waiting.value()
             // dockerd leaves Error empty here too (a failed start was already reported by start).
             try await writer.writeJSON(ContainerWaitResponse(statusCode: Int(state.exitCode)))
         }
@@ -140,7 +141,7 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         // Registered before the response goes out: the client starts the container right after it.
         let attachment = try await engine.attach(container.id, stdin: stdin && container.config.openStdin, stdout: stdout, stderr: stderr)
         return .hijack(contentType: contentType) { client in
-            guard let monitor = await attachment.connection() else { return }
+            guard let monitor = await attachment.value() else { return }
             defer { monitor.close() }
             try await Pump.attach(client: client, monitor: monitor, stdin: stdin && container.config.openStdin, tty: tty, keys: keys)
         }
