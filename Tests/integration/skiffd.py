@@ -152,6 +152,14 @@ def reap(root: Path):
     """Whatever a failed test left under `root`: monitors (and with them
     their containers) and mounts."""
     subprocess.run(["pkill", "-9", "-f", f"skiff-monitor {root}"], check=False)
+    # Containers whose monitor is gone run on as orphans: their pids are in status.json.
+    for status in root.glob("data/containers/*/status.json"):
+        try:
+            pid = json.loads(status.read_text()).get("pid", 0)
+            if pid > 0:
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
     time.sleep(0.2)
     for line in reversed(open("/proc/mounts").read().splitlines()):
         target = line.split()[1]
