@@ -116,8 +116,8 @@ let package = Package(
         .target(name: "SkiffCLI", swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
-        .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor"], swiftSettings: strict),
-        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine"], swiftSettings: strict),
+        .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),

@@ -33,8 +33,8 @@ public actor Engine {
     var execs: [String: ExecRecord] = [:]
 
     /// Blocking work (monitors, mounts, files) runs on the engine's own thread.
-    private static let executor = ThreadExecutor()
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
+    private nonisolated let executor = ThreadExecutor()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// `dataRoot` holds persistent state (/var/lib/skiff), `runRoot` what
     /// lives until reboot (/run/skiff).

@@ -1,8 +1,9 @@
 import Glibc
+import SkiffSystem
 
 /// A blocking HTTP client on a unix socket that sends exactly the bytes it
 /// is given: for malformed requests, keep-alive and hijacked connections.
-final class RawClient {
+final class RawClient: @unchecked Sendable {
     let fd: Int32
     private var pending: [UInt8] = []
 
@@ -126,4 +127,19 @@ extension String {
         while s.last == set { s.removeLast() }
         return String(s)
     }
+}
+
+extension RawClient {
+    /// The blocking reads on a thread of their own: waiting on the
+    /// cooperative pool (two threads here) could starve the server's own
+    /// handlers while other suites run in parallel.
+    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            detachThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    func head() async throws -> Response { try await offPool { try self.readHead() } }
+    func response() async throws -> Response { try await offPool { try self.readResponse() } }
+    func toEnd() async throws -> [UInt8] { try await offPool { try self.readToEnd() } }
 }

@@ -65,10 +65,10 @@ import Testing
         removeTree(dir)
     }
 
-    func ping(_ path: String) throws {
+    func ping(_ path: String) async throws {
         let client = try RawClient(path)
         try client.send("GET /_ping HTTP/1.1\r\nHost: skiff\r\n\r\n")
-        let response = try client.readResponse()
+        let response = try await client.response()
         #expect(response.status == 200)
         #expect(response.text == "OK")
     }
@@ -78,7 +78,7 @@ import Testing
             let client = try RawClient(path)
             for i in 0..<3 {
                 try client.send("POST /v1.47/echo HTTP/1.1\r\nHost: skiff\r\nContent-Length: 5\r\n\r\nhell\(i)")
-                let response = try client.readResponse()
+                let response = try await client.response()
                 #expect(response.status == 200)
                 #expect(response.text == "hell\(i)")
                 #expect(response.headers["api-version"] == "1.47")
@@ -94,9 +94,9 @@ import Testing
             let client = try RawClient(path)
             try client.send(
                 "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n\r\naPOST /echo HTTP/1.1\r\nContent-Length: 1\r\n\r\nbGET /_ping HTTP/1.1\r\n\r\n")
-            #expect(try client.readResponse().text == "a")
-            #expect(try client.readResponse().text == "b")
-            #expect(try client.readResponse().text == "OK")
+            #expect(try await client.response().text == "a")
+            #expect(try await client.response().text == "b")
+            #expect(try await client.response().text == "OK")
         }
     }
 
@@ -104,7 +104,7 @@ import Testing
         try await withServer { path in
             let client = try RawClient(path)
             try client.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
-            #expect(try client.readResponse().text == "abcdefg")
+            #expect(try await client.response().text == "abcdefg")
         }
     }
 
@@ -117,7 +117,7 @@ import Testing
                 try client.send(Array("8000\r\n".utf8) + chunk + Array("\r\n".utf8))
             }
             try client.send("0\r\n\r\n")
-            #expect(try client.readResponse().text == "\(256 * 32768)")
+            #expect(try await client.response().text == "\(256 * 32768)")
         }
     }
 
@@ -125,7 +125,7 @@ import Testing
         try await withServer { path in
             let client = try RawClient(path)
             try client.send("GET /stream HTTP/1.1\r\n\r\n")
-            let response = try client.readResponse()
+            let response = try await client.response()
             #expect(response.headers["transfer-encoding"] == "chunked")
             #expect(response.text == "line 0\nline 1\nline 2\n")
         }
@@ -136,12 +136,12 @@ import Testing
             let client = try RawClient(path)
             let body = #"{"Image":"x","HostConfig":{"Memory":"1g"}}"#
             try client.send("POST /json HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-            let response = try client.readResponse()
+            let response = try await client.response()
             #expect(response.status == 400)
             #expect(response.text == "{\"message\":\"invalid JSON at HostConfig.Memory: expected an integer\"}\n")
             let good = #"{"Image":"busybox"}"#
             try client.send("POST /json HTTP/1.1\r\nContent-Length: \(good.utf8.count)\r\n\r\n\(good)")
-            #expect(try client.readResponse().text == "{\"Id\":\"busybox\"}\n")
+            #expect(try await client.response().text == "{\"Id\":\"busybox\"}\n")
         }
     }
 
@@ -149,11 +149,11 @@ import Testing
         try await withServer { path in
             let client = try RawClient(path)
             try client.send("NOT HTTP AT ALL\r\n\r\n")
-            let response = try client.readResponse()
+            let response = try await client.response()
             #expect(response.status == 400)
             #expect(response.text.hasPrefix("{\"message\":\"malformed HTTP request"))
-            #expect(try client.readToEnd().isEmpty, "closed after the 400")
-            try ping(path)
+            #expect(try await client.toEnd().isEmpty, "closed after the 400")
+            try await ping(path)
         }
     }
 
@@ -161,10 +161,10 @@ import Testing
         try await withServer { path in
             let client = try RawClient(path)
             try client.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
-            let response = try client.readResponse()
+            let response = try await client.response()
             #expect(response.status == 400)
             #expect(response.text.contains("malformed HTTP request"))
-            try ping(path)
+            try await ping(path)
         }
     }
 
@@ -172,14 +172,14 @@ import Testing
         try await withServer { path in
             let client = try RawClient(path)
             try client.send("POST /attach HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
-            let head = try client.readHead()
+            let head = try await client.head()
             #expect(head.status == 101)
             #expect(head.headers["content-type"] == "application/vnd.docker.raw-stream")
             #expect(head.headers["upgrade"] == "tcp")
             #expect(head.headers["api-version"] == "1.47")
             try client.send("stdin bytes")
             client.closeWrite()
-            #expect(String(decoding: try client.readToEnd(), as: UTF8.self) == "got:stdin bytes")
+            #expect(String(decoding: try await client.toEnd(), as: UTF8.self) == "got:stdin bytes")
         }
     }
 
@@ -187,13 +187,13 @@ import Testing
         try await withServer { path in
             let client = try RawClient(path)
             try client.send("POST /attach HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
-            let head = try client.readHead()
+            let head = try await client.head()
             #expect(head.status == 200)
             #expect(head.headers["content-type"] == "application/vnd.docker.raw-stream")
             #expect(head.headers["content-length"] == nil)
             try client.send("x")
             client.closeWrite()
-            #expect(String(decoding: try client.readToEnd(), as: UTF8.self) == "got:x")
+            #expect(String(decoding: try await client.toEnd(), as: UTF8.self) == "got:x")
         }
     }
 
@@ -203,7 +203,7 @@ import Testing
             let second = APIServer(router: Self.router(), logger: Logger(), threads: 1)
             await #expect(throws: ServerError.self) { try await second.listen(.unix(path: path)) }
             await second.shutdown()
-            try ping(path)
+            try await ping(path)
         }
         // A socket file nobody listens on is replaced.
         let dir = temporaryDirectory()
@@ -219,7 +219,7 @@ import Testing
         #expect(access(path, F_OK) == 0)
         let server = APIServer(router: Self.router(), logger: Logger(), threads: 1)
         try await server.listen(.unix(path: path))
-        try ping(path)
+        try await ping(path)
         var info = stat()
         stat(path, &info)
         #expect(info.st_mode & 0o777 == 0o660)

@@ -2,6 +2,7 @@ import Glibc
 import SkiffArchive
 import SkiffEngine
 import SkiffMonitor
+import SkiffSystem
 import Testing
 
 /// The engine end to end: real monitors, real containers from a busybox image.
@@ -21,7 +22,7 @@ import Testing
 
     func importBusybox(_ engine: Engine) async throws {
         let tar = dir + "/busybox.tar"
-        #expect(EngineSupport.run("/bin/sh", ["-c", "scripts/make-busybox-image.sh \(tar) >/dev/null"]) == 0)
+        #expect(await EngineSupport.runOffPool("/bin/sh", ["-c", "scripts/make-busybox-image.sh \(tar) >/dev/null"]) == 0)
         let fd = open(tar, O_RDONLY)
         defer { close(fd) }
         _ = try await engine.images.importRootfs(FileDescriptorSource(fd: fd), changes: [], tag: "busybox:latest")
@@ -29,7 +30,7 @@ import Testing
 
     func cleanup(_ engine: Engine) async {
         for c in await engine.list() { try? await engine.remove(c.id, force: true, volumes: true) }
-        EngineSupport.run("/bin/rm", ["-rf", dir])
+        await EngineSupport.runOffPool("/bin/rm", ["-rf", dir])
     }
 
     @Test func runsWaitsAndLogs() async throws {
@@ -102,6 +103,15 @@ import Testing
 }
 
 enum EngineSupport {
+    /// `run` on a thread of its own: a blocking wait on the cooperative pool
+    /// (two threads here) would stall every other suite running in parallel.
+    @discardableResult
+    static func runOffPool(_ path: String, _ args: [String]) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            detachThread { continuation.resume(returning: run(path, args)) }
+        }
+    }
+
     @discardableResult
     static func run(_ path: String, _ args: [String]) -> Int32 {
         var pid: pid_t = 0
