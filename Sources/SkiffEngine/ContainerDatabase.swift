@@ -8,7 +8,10 @@ struct ContainerDatabase: Sendable {
 
     init(path: String) throws(EngineError) {
         do {
-            queue = try DatabaseQueue(path: path)
+            var config = Configuration()
+            // Another connection (a daemon still shutting down, a test's second engine) waits, not fails.
+            config.busyMode = .timeout(10)
+            queue = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(queue)
         } catch {
             throw EngineError(.system, "container database \(path): \(error)")

@@ -12,6 +12,7 @@ struct ImageDatabase: Sendable {
         do {
             var config = Configuration()
             config.foreignKeysEnabled = true
+            config.busyMode = .timeout(10)
             queue = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(queue)
         } catch {
