@@ -67,13 +67,7 @@ extension Runtime {
                 plan.joins.append(.init(path: path, nstype: flag))
             }
         }
-        let seccomp = try config.linux?.seccomp.map { (s) throws(RuntimeError) -> SeccompProgram in
-            do {
-                return try SeccompCompiler.compile(s)
-            } catch {
-                throw RuntimeError(stage: "seccomp", "config.json: \(error)")
-            }
-        }
+        let seccomp = try config.linux?.seccomp.map { (s) throws(RuntimeError) in try SeccompCache(root: store.root).program(for: s) }
 
         var io = SpawnIO()
         io.preserveFDs = options.preserveFDs

@@ -262,13 +262,7 @@ public struct Runtime: Sendable {
             var plan = try SpawnPlan.create(spec: spec, bundle: bundle) { mount, cgroupNamespace in
                 CgroupSupport.mounts(for: mount, cgroup: cgroup, cgroupNamespace: cgroupNamespace)
             }
-            let seccomp = try spec.linux?.seccomp.map { (s) throws(RuntimeError) -> SeccompProgram in
-                do {
-                    return try SeccompCompiler.compile(s)
-                } catch {
-                    throw RuntimeError(stage: "seccomp", "config.json: \(error)")
-                }
-            }
+            let seccomp = try spec.linux?.seccomp.map { (s) throws(RuntimeError) in try SeccompCache(root: store.root).program(for: s) }
             var io = SpawnIO()
             io.preserveFDs = options.preserveFDs
             io.stdio = try options.stdio.raised()
