@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "SkiffAPI",
             dependencies: [
-                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI",
+                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,24 +1,11 @@
 import Glibc
+import SkiffSystem
 
 /// RFC 3339 timestamps in UTC, as Go's time.RFC3339Nano writes them
 /// (fraction without trailing zeros).
 enum RFC3339 {
     static func format(seconds: Int64, nanoseconds: Int = 0) -> String {
-        var t = time_t(seconds)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        var out = "\(pad(Int(tm.tm_year) + 1900, 4))-\(pad(Int(tm.tm_mon) + 1, 2))-\(pad(Int(tm.tm_mday), 2))"
-            + "T\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2))"
-        if nanoseconds > 0 {
-            var fraction = pad(nanoseconds, 9)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            out += "." + fraction
-        }
-        return out + "Z"
+        Timestamp.format(seconds: seconds, nanoseconds: nanoseconds, fraction: .trimmed)
     }
 
     /// Unix seconds of an RFC 3339 timestamp ("2024-05-01T10:00:00.5+02:00"); nil if malformed.

@@ -347,7 +347,7 @@ public actor ImageStore {
     static func now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        return ISO8601.format(seconds: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
+        return Timestamp.format(seconds: Int64(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
     }
 
     static func resolveID(_ db: Database, _ name: String) throws -> String? {
@@ -413,21 +413,5 @@ func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws
         return try JSONDecoder().decode(type, from: Data(bytes))
     } catch {
         throw ImageError(.invalid, "\(what): \(error)")
-    }
-}
-
-/// RFC 3339 timestamps, UTC.
-enum ISO8601 {
-    static func format(seconds: Int64, nanoseconds: Int32 = 0) -> String {
-        var t = time_t(seconds)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        var out = "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))"
-        if nanoseconds > 0 { out += "." + pad(nanoseconds, 9) }
-        return out + "Z"
     }
 }

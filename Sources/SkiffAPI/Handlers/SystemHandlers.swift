@@ -1,5 +1,6 @@
 import Glibc
 import SkiffEngine
+import SkiffSystem
 
 /// `/_ping`, `/version`, `/info`.
 func registerSystemRoutes(_ router: inout Router, engine: Engine, daemon: DaemonInfo) {
@@ -19,14 +20,12 @@ func registerSystemRoutes(_ router: inout Router, engine: Engine, daemon: Daemon
     router.get("/info") { _ in
         let counts = await engine.containerCounts()
         let images = try await engine.images.list().count
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
         var info = SystemInfo(
             id: daemon.id, containers: counts.total, containersRunning: counts.running,
             containersPaused: counts.paused, containersStopped: counts.stopped, images: images,
             driverStatus: [["Backing Filesystem", filesystemName(engine.dataRoot)], ["Supports d_type", "true"]],
             debug: daemon.debug, nFd: openFileCount(), nGoroutines: 0,
-            systemTime: RFC3339.format(seconds: Int64(now.tv_sec), nanoseconds: Int(now.tv_nsec)),
+            systemTime: Timestamp.now(fraction: .trimmed),
             cgroupVersion: host.cgroupVersion, kernelVersion: host.kernelVersion,
             operatingSystem: host.operatingSystem, osVersion: host.osVersion, architecture: host.machine,
             ncpu: host.cpus, memTotal: host.memTotal, dockerRootDir: engine.dataRoot, name: host.hostname,
