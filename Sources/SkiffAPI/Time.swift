@@ -10,43 +10,7 @@ enum RFC3339 {
 
     /// Unix seconds of an RFC 3339 timestamp ("2024-05-01T10:00:00.5+02:00"); nil if malformed.
     static func parse(_ text: String) -> Int64? {
-        let chars = Array(text.utf8)
-        func number(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= chars.count else { return nil }
-            var value = 0
-            for c in chars[from..<(from + count)] {
-                guard c >= 0x30, c <= 0x39 else { return nil }
-                value = value * 10 + Int(c - 0x30)
-            }
-            return value
-        }
-        guard chars.count >= 20, let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2) else { return nil }
-        var tm = tm()
-        tm.tm_year = Int32(year - 1900)
-        tm.tm_mon = Int32(month - 1)
-        tm.tm_mday = Int32(day)
-        tm.tm_hour = Int32(hour)
-        tm.tm_min = Int32(minute)
-        tm.tm_sec = Int32(second)
-        var seconds = Int64(timegm(&tm))
-        var i = 19
-        if i < chars.count, chars[i] == UInt8(ascii: ".") {
-            i += 1
-            while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 { i += 1 }
-        }
-        guard i < chars.count else { return nil }
-        switch chars[i] {
-        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
-            return seconds
-        case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            guard let oh = number(i + 1, 2), let om = number(i + 4, 2) else { return nil }
-            let offset = Int64(oh * 3600 + om * 60)
-            seconds += chars[i] == UInt8(ascii: "+") ? -offset : offset
-            return seconds
-        default:
-            return nil
-        }
+        Timestamp.parse(text).map { Int64($0.rounded(.down)) }
     }
 }
 

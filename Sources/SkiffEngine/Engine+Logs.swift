@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import SkiffMonitor
+import SkiffSystem
 
 /// What `docker logs` asks for.
 public struct LogOptions: Sendable {
@@ -115,7 +116,7 @@ struct JSONLogReader {
         if entry.stream == 1 && !options.stdout { return false }
         if entry.stream == 2 && !options.stderr { return false }
         if options.since > 0 || options.until > 0 {
-            let t = Self.seconds(entry.time)
+            let t = Timestamp.parse(entry.time) ?? 0
             if options.since > 0 && t < options.since { return false }
             if options.until > 0 && t > options.until { return false }
         }
@@ -131,25 +132,5 @@ struct JSONLogReader {
     static func parse(_ bytes: ArraySlice<UInt8>) -> LogEntry? {
         guard let line = try? JSONDecoder().decode(Line.self, from: Data(bytes)) else { return nil }
         return LogEntry(stream: line.stream == "stderr" ? 2 : 1, time: line.time, line: Array(line.log.utf8))
-    }
-
-    /// RFC 3339 (UTC, `Z`) to unix seconds.
-    static func seconds(_ time: String) -> Double {
-        let b = Array(time.utf8)
-        guard b.count >= 20 else { return 0 }
-        func num(_ r: Range<Int>) -> Int32 { Int32(String(decoding: b[r], as: UTF8.self)) ?? 0 }
-        var parts = tm()
-        parts.tm_year = num(0..<4) - 1900
-        parts.tm_mon = num(5..<7) - 1
-        parts.tm_mday = num(8..<10)
-        parts.tm_hour = num(11..<13)
-        parts.tm_min = num(14..<16)
-        parts.tm_sec = num(17..<19)
-        var seconds = Double(timegm(&parts))
-        if b[19] == UInt8(ascii: "."), let end = b[20...].firstIndex(where: { $0 < 0x30 || $0 > 0x39 }) {
-            let digits = String(decoding: b[20..<end], as: UTF8.self)
-            seconds += (Double("0." + digits) ?? 0)
-        }
-        return seconds
     }
 }

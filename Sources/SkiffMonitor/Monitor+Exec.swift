@@ -97,7 +97,7 @@ extension Monitor {
             close(fd)
         }
         if session.stdinWrite >= 0 && session.stdinWrite != session.pty { close(session.stdinWrite) }
-        sendEvent(session.client, ExecEvent(exitCode: Self.exitCode(ws)))
+        sendEvent(session.client, ExecEvent(exitCode: ExitStatus.code(ws)))
         dropClient(session.client)
     }
 

@@ -57,21 +57,18 @@ extension Monitor {
     func healthCheckExited(_ ws: Int32) {
         guard let run = healthRun else { return }
         healthRun = nil
+        var captured = run.captured
         if run.output >= 0 {
             var buffer = [UInt8](repeating: 0, count: 4096)
-            var captured = run.captured
             while captured.count < Self.healthOutputLimit {
                 let n = read(run.output, &buffer, buffer.count)
                 guard n > 0 else { break }
                 captured.append(contentsOf: buffer[0..<min(n, Self.healthOutputLimit - captured.count)])
             }
             close(run.output)
-            record(HealthResultInput(start: run.start, exitCode: run.timedOut ? -1 : Self.exitCode(ws),
-                                     output: run.timedOut ? "Health check exceeded timeout" : String(decoding: captured, as: UTF8.self)))
-        } else {
-            record(HealthResultInput(start: run.start, exitCode: run.timedOut ? -1 : Self.exitCode(ws),
-                                     output: run.timedOut ? "Health check exceeded timeout" : String(decoding: run.captured, as: UTF8.self)))
         }
+        record(HealthResultInput(start: run.start, exitCode: run.timedOut ? -1 : ExitStatus.code(ws),
+                                 output: run.timedOut ? "Health check exceeded timeout" : String(decoding: captured, as: UTF8.self)))
     }
 
     struct HealthResultInput {

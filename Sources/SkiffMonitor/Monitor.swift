@@ -159,7 +159,7 @@ public final class Monitor {
     func containerExited(_ waitStatus: Int32) {
         drainOutputs()
         log.flush()
-        let code = Self.exitCode(waitStatus)
+        let code = ExitStatus.code(waitStatus)
         if stdinWrite >= 0 && stdinWrite != pty { close(stdinWrite) }
         stdinWrite = -1
         for fd in outputs.keys { close(fd) }
@@ -375,12 +375,6 @@ public final class Monitor {
     }
 
     // MARK: Helpers
-
-    static func exitCode(_ waitStatus: Int32) -> Int32 {
-        let signal = waitStatus & 0x7f
-        if signal == 0 { return (waitStatus >> 8) & 0xff }
-        return 128 + signal
-    }
 
     /// Docker's codes for a program that cannot run: 127 not found, 126 not executable.
     static func exitCode(forCreateError message: String) -> Int32 {

@@ -72,8 +72,8 @@ enum HookRunner {
 }
 
 /// Wait statuses as shells report them: the exit code, or 128 + signal.
-enum ExitStatus {
-    static func code(_ status: Int32) -> Int32 {
+public enum ExitStatus {
+    public static func code(_ status: Int32) -> Int32 {
         let signal = status & 0x7f
         if signal == 0 { return (status >> 8) & 0xff }
         return 128 + signal
