@@ -71,13 +71,12 @@ extension Engine {
             stopSignal: config.stopSignal ?? base?.stopSignal ?? "SIGTERM",
             healthcheck: healthcheck)
 
-        // The writable layer (unmounted until start).
+        // The writable layer, mounted: start uses it as it is (the monitor unmounts it at exit).
         let dir = directory(id)
         do {
             try Directories.make(dir, mode: 0o710)
             try Directories.make(rootfsPath(id), mode: 0o755)
             try await images.prepareRootfs(for: image, key: id, at: rootfsPath(id))
-            try? OverlayMount.unmount(rootfsPath(id))
             try db.insert(container)
         } catch {
             images.removeRootfs(key: id, at: rootfsPath(id))
