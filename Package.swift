@@ -86,11 +86,19 @@ let package = Package(
         .target(name: "SkiffMonitor", dependencies: ["SkiffRuntime", "SkiffOCI", "SkiffSystem", "CSkiffSpawn"], swiftSettings: strict),
         .executableTarget(name: "skiff-monitor", dependencies: ["SkiffMonitor"], swiftSettings: strict),
 
+        // Networks: bridges, veth pairs and namespaces over rtnetlink, addresses, published
+        // ports and NAT in an nftables table of its own, names for the DNS server.
+        .target(
+            name: "SkiffNetwork",
+            dependencies: ["SkiffSystem", "CSkiffSpawn", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+
         // The engine: containers (state in SQLite), their specs, monitors, images.
         .target(
             name: "SkiffEngine",
             dependencies: [
                 "SkiffImage", "SkiffSnapshot", "SkiffRuntime", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem", "CSkiffSpawn",
+                "SkiffNetwork",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
@@ -99,7 +107,7 @@ let package = Package(
         .target(
             name: "SkiffAPI",
             dependencies: [
-                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem",
+                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffNetwork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,6 +127,7 @@ let package = Package(
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
+        .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork"], swiftSettings: strict),
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),

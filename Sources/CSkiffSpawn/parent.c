@@ -42,6 +42,10 @@ int skiff_setns(int fd, int nstype) {
     return setns(fd, nstype);
 }
 
+int skiff_unshare(int flags) {
+    return unshare(flags);
+}
+
 int skiff_open_in_root(const char *root, const char *path, int flags) {
     int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) return -1;

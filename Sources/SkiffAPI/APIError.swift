@@ -1,4 +1,5 @@
 import SkiffEngine
+import SkiffNetwork
 import SkiffImage
 
 /// An error with the HTTP status it is answered with, as `{"message": ...}`.
@@ -31,12 +32,21 @@ public struct APIError: Error, CustomStringConvertible, Sendable, Equatable {
             case .invalid: self.init(400, error.message)
             default: self.init(500, error.message)
             }
+        case let error as NetworkError:
+            switch error.kind {
+            case .invalid: self.init(400, error.message)
+            case .forbidden: self.init(403, error.message)
+            case .notFound: self.init(404, error.message)
+            case .conflict: self.init(409, error.message)
+            case .system: self.init(500, error.message)
+            }
         case let error as EngineError:
             switch error.kind {
             case .invalid: self.init(400, error.message)
             case .notFound: self.init(404, error.message)
             case .conflict: self.init(409, error.message)
             case .notModified: self.init(304, error.message)
+            case .forbidden: self.init(403, error.message)
             case .system: self.init(500, error.message)
             }
         default:

@@ -1,4 +1,5 @@
 import SkiffMonitor
+import SkiffNetwork
 import SkiffOCI
 
 /// What a container is made of: the engine's own shape of Docker's Config
@@ -38,7 +39,12 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var logOptions: [String: String] = [:]
     public var seccomp: SeccompChoice = .builtin
     public var noNewPrivileges = false
+    /// "default" (the bridge), "bridge", "host", "none", a network's name, or "container:ID".
     public var networkMode = "default"
+    /// The networks to join, in order (the first is eth0); none for host, none and container: modes.
+    public var networks: [EndpointRequest] = []
+    public var portBindings: [PortBinding] = []
+    public var publishAllPorts = false
     public var exposedPorts: [String] = []
     public var volumes: [String] = []
     public var extraHosts: [String] = []
@@ -51,6 +57,20 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
 
     public init(image: String) {
         self.image = image
+    }
+
+    /// `-p [hostIP:][hostPort[-end]:]containerPort[/proto]`, as given.
+    public struct PortBinding: Codable, Sendable, Equatable {
+        /// "80/tcp".
+        public var port: String
+        public var hostIP: String
+        /// "", "8080" or "8080-8090".
+        public var hostPort: String
+        public init(port: String, hostIP: String = "", hostPort: String = "") {
+            self.port = port
+            self.hostIP = hostIP
+            self.hostPort = hostPort
+        }
     }
 
     public struct Resources: Codable, Sendable, Equatable {
@@ -136,6 +156,8 @@ public struct Container: Codable, Sendable, Equatable {
     public var stopSignal: String
     public var healthcheck: Healthcheck?
     public var execIDs: [String] = []
+    /// The network namespace and endpoints while it runs.
+    public var sandbox: Sandbox?
 
     public var shortID: String { String(id.prefix(12)) }
 }

@@ -54,6 +54,7 @@ extension Engine {
             throw EngineError(.invalid, "Invalid signal: \(signal)")
         }
         var merged = config
+        try await resolveNetworking(&merged)
         for (key, value) in base?.labels ?? [:] where merged.labels[key] == nil { merged.labels[key] = value }
         for port in (base?.exposedPorts ?? [:]).keys where !merged.exposedPorts.contains(port) { merged.exposedPorts.append(port) }
         for volume in (base?.volumes ?? [:]).keys where !merged.volumes.contains(volume) { merged.volumes.append(volume) }

@@ -55,8 +55,10 @@ extension Engine {
                 }
                 undo.append { try? OverlayMount.unmount(rootfs) }
             }
-            try writeContainerFiles(container)
-            let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary).build()
+            try await attachNetwork(&container, image: container.config.exposedPorts)
+            try await writeContainerFiles(container)
+            let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary,
+                                       networkNamespace: try networkNamespacePath(container)).build()
             try writeJSON(spec, to: dir + "/config.json")
             let log = LogConfig(
                 driver: container.config.logDriver == "none" ? "none" : "json-file", path: logPath(id),
@@ -102,10 +104,11 @@ extension Engine {
             follow(id, watch)
         } catch {
             rollback()
+            if container.sandbox != nil || containers[id]?.sandbox != nil { await detachNetwork(id) }
             // Attaches waiting for this start end; a --rm container goes.
             for pending in pendingAttaches.removeValue(forKey: id) ?? [] { pending.attachment.deliver(nil) }
             resumeWaiters(id, exited: true)
-            if containers[id]?.config.autoRemove == true { try? remove(id, force: true, volumes: true) }
+            if containers[id]?.config.autoRemove == true { try? await remove(id, force: true, volumes: true) }
             throw error
         }
     }
@@ -118,6 +121,7 @@ extension Engine {
         container.state.error = message
         container.state.exitCode = status?.exitCode ?? 128
         container.state.pid = 0
+        container.sandbox = nil
         save(container)
         try? OverlayMount.unmount(rootfsPath(container.id))
     }
@@ -169,7 +173,7 @@ extension Engine {
                 }
             }
             watch.close()
-            self.monitorGone(id)
+            await self.monitorGone(id)
         }
     }
 
@@ -203,7 +207,7 @@ extension Engine {
     }
 
     /// The monitor is gone: its last status is final.
-    func monitorGone(_ id: String) {
+    func monitorGone(_ id: String) async {
         watched.remove(id)
         guard containers[id] != nil else { return }
         // The monitor's last word, if it got to say it.
@@ -216,13 +220,16 @@ extension Engine {
         }
         container.state.pid = 0
         container.state.monitorPid = 0
+        let hadNetwork = container.sandbox != nil
+        container.sandbox = nil
         save(container)
+        if hadNetwork { await networks.detach(containerID: id) }
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {
-            try? remove(id, force: true, volumes: true)
+            try? await remove(id, force: true, volumes: true)
         }
     }
 
@@ -313,7 +320,7 @@ extension Engine {
     // MARK: remove
 
     /// `docker rm`: refuses a running container unless `force` (then kills it).
-    public func remove(_ ref: String, force: Bool, volumes: Bool) throws(EngineError) {
+    public func remove(_ ref: String, force: Bool, volumes: Bool) async throws(EngineError) {
         let id = try resolveID(ref)
         var container = containers[id]!
         if container.state.isRunning || watched.contains(id) {
@@ -329,6 +336,7 @@ extension Engine {
         }
         container.state.status = .removing
         containers[id] = container
+
         let rootfs = rootfsPath(id)
         try? OverlayMount.unmount(rootfs)
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
@@ -341,6 +349,7 @@ extension Engine {
         resumeWaiters(id, exited: true, removed: true)
         containers[id] = nil
         watched.remove(id)
+        if container.sandbox != nil { await networks.detach(containerID: id) }
     }
 
     // MARK: Helpers
@@ -363,17 +372,20 @@ extension Engine {
     }
 
     /// /etc/hostname, /etc/hosts and /etc/resolv.conf of the container.
-    func writeContainerFiles(_ container: Container) throws(EngineError) {
+    func writeContainerFiles(_ container: Container) async throws(EngineError) {
         let dir = directory(container.id)
         var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
         for entry in container.config.extraHosts {
             let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
-            if parts.count == 2 { hosts += "\(parts[1])\t\(parts[0])\n" }
+            guard parts.count == 2 else { continue }
+            var address = parts[1]
+            if address == "host-gateway" {
+                address = container.sandbox?.endpoints.first?.gateway?.description ?? "127.0.0.1"
+            }
+            hosts += "\(address)\t\(parts[0])\n"
         }
-        var resolv = (try? FileIO.readString("/etc/resolv.conf")) ?? ""
-        if !container.config.dns.isEmpty {
-            resolv = container.config.dns.map { "nameserver \($0)\n" }.joined()
-        }
+        hosts += hostsEntries(container)
+        let resolv = await resolvConf(container)
         do {
             try FileIO.writeAtomic(dir + "/hostname", Array((container.hostname + "\n").utf8))
             try FileIO.writeAtomic(dir + "/hosts", Array(hosts.utf8))

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import SkiffImage
 import SkiffMonitor
+import SkiffNetwork
 import SkiffOCI
 import SkiffSystem
 
@@ -22,6 +23,7 @@ public actor Engine {
     public nonisolated let dataRoot: String
     public nonisolated let runRoot: String
     public nonisolated let images: ImageStore
+    public nonisolated let networks: Networks
     /// The skiff-monitor executable.
     public nonisolated let monitorPath: String
     let db: ContainerDatabase
@@ -37,12 +39,14 @@ public actor Engine {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// `dataRoot` holds persistent state (/var/lib/skiff), `runRoot` what
-    /// lives until reboot (/run/skiff).
-    public init(dataRoot: String, runRoot: String, monitorPath: String? = nil) throws {
+    /// lives until reboot (/run/skiff). `firewall: false` leaves nftables
+    /// alone (for tests that never publish or bridge).
+    public init(dataRoot: String, runRoot: String, monitorPath: String? = nil, firewall: Bool = true) throws {
         self.dataRoot = dataRoot
         self.runRoot = runRoot
         self.monitorPath = monitorPath ?? Self.findMonitor()
         images = try ImageStore(root: dataRoot)
+        networks = try Networks(dataRoot: dataRoot + "/network", runRoot: runRoot, firewall: firewall)
         for dir in [dataRoot + "/containers", runRoot, runRoot + "/monitors", runRoot + "/runtime"] {
             try Directories.make(dir, mode: 0o711)
         }
@@ -61,13 +65,19 @@ public actor Engine {
             if container.state.isRunning || container.state.status == .created {
                 if (try? MonitorConnection.open(socketPath(id), "watch")).map({ follow(id, $0) }) != nil { continue }
                 restart = container.state.isRunning
-                monitorGone(id)
+                await monitorGone(id)
             }
             let policy = container.config.restartPolicy.name
             let wanted = policy == .always || (policy == .unlessStopped && !(containers[id]?.state.stoppedByUser ?? true))
             if wanted && (restart || containers[id]?.state.status == .exited && !(containers[id]?.state.stoppedByUser ?? true)) {
                 try? await start(id)
             }
+        }
+        let running = Set(containers.values.filter { $0.state.isRunning && $0.sandbox != nil }.map(\.id))
+        try? await networks.recover(running: running)
+        for id in containers.keys where !running.contains(id) && containers[id]?.sandbox != nil {
+            containers[id]!.sandbox = nil
+            save(containers[id]!)
         }
     }
 

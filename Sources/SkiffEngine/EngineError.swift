@@ -5,6 +5,7 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         case notFound     // 404
         case conflict     // 409
         case notModified  // 304
+        case forbidden    // 403
         case system       // 500
     }
     public var kind: Kind

@@ -24,6 +24,8 @@ struct SpecBuilder {
     let directory: String
     /// The host's init binary for `--init` (tini), if installed.
     let initBinary: String?
+    /// The network namespace to join (its own sandbox or another container's).
+    var networkNamespace: String? = nil
 
     func build() throws(EngineError) -> RuntimeSpec {
         let config = container.config
@@ -89,7 +91,7 @@ struct SpecBuilder {
         // Linux: namespaces, cgroup, resources, security.
         var linux = spec.linux!
         var namespaces: [RuntimeSpec.Namespace] = [.init(type: .pid), .init(type: .ipc), .init(type: .uts), .init(type: .mount)]
-        if config.networkMode != "host" { namespaces.append(.init(type: .network)) }
+        if config.networkMode != "host" { namespaces.append(.init(type: .network, path: networkNamespace)) }
         if Self.cgroupV2 { namespaces.append(.init(type: .cgroup)) }
         linux.namespaces = namespaces
         linux.cgroupsPath = "skiff/\(container.id)"

@@ -15,7 +15,8 @@ import Testing
     }
 
     func makeEngine() async throws -> Engine {
-        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run")
+        // No bridge, no firewall: these containers run with --network none.
+        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run", firewall: false)
         await engine.recover()
         return engine
     }
@@ -37,6 +38,7 @@ import Testing
         let engine = try await makeEngine()
         try await importBusybox(engine)
         var config = ContainerConfiguration(image: "busybox")
+        config.networkMode = "none"
         config.cmd = ["sh", "-c", "echo out; echo err >&2; exit 3"]
         let c = try await engine.create(name: "first", config: config)
         try await engine.start(c.id)
@@ -58,6 +60,7 @@ import Testing
         let engine = try await makeEngine()
         try await importBusybox(engine)
         var config = ContainerConfiguration(image: "busybox")
+        config.networkMode = "none"
         config.cmd = ["sleep", "100"]
         let c = try await engine.create(name: nil, config: config)
         try await engine.start(c.id)
@@ -68,6 +71,8 @@ import Testing
         #expect(stopped.exitCode == 137)
 
         var failing = ContainerConfiguration(image: "busybox")
+
+        failing.networkMode = "none"
         failing.cmd = ["sh", "-c", "exit 2"]
         failing.restartPolicy = RestartPolicy(name: .onFailure, maximumRetryCount: 2)
         let f = try await engine.create(name: "flaky", config: failing)
@@ -87,6 +92,7 @@ import Testing
         var engine: Engine? = try await makeEngine()
         try await importBusybox(engine!)
         var config = ContainerConfiguration(image: "busybox")
+        config.networkMode = "none"
         config.cmd = ["sh", "-c", "echo started; sleep 1; echo finished"]
         let c = try await engine!.create(name: "survivor", config: config)
         try await engine!.start(c.id)

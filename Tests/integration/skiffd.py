@@ -8,6 +8,7 @@ the docker CLI.
 """
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -48,9 +49,16 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
+def netns_name(root: Path) -> str:
+    """The network namespace a test daemon on `root` runs in: its bridges,
+    veths and nftables table never touch the host's network."""
+    return "skiffd-" + hashlib.sha256(str(root).encode()).hexdigest()[:10]
+
+
 class Skiffd:
     def __init__(self, root: Path):
         self.root = root
+        self.netns = netns_name(root)
         self.sock = str(root / "skiff.sock")
         self.data = root / "data"
         self.run_dir = root / "run"
@@ -63,10 +71,14 @@ class Skiffd:
     def command(self) -> list[str]:
         binary = skiffd_binary()
         assert binary
-        return [binary, "-H", f"unix://{self.sock}", "--data-root", str(self.data),
+        return ["nsenter", f"--net=/run/netns/{self.netns}",
+                binary, "-H", f"unix://{self.sock}", "--data-root", str(self.data),
                 "--exec-root", str(self.run_dir), "--group", "skiff-test-no-such-group", "--debug"]
 
     def start(self):
+        if not os.path.exists(f"/run/netns/{self.netns}"):
+            subprocess.run(["ip", "netns", "add", self.netns], check=True)
+            subprocess.run(["ip", "-n", self.netns, "link", "set", "lo", "up"], check=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
@@ -113,6 +125,14 @@ class Skiffd:
 
     def out(self, *args: str, **kw) -> str:
         return self.docker(*args, **kw).stdout.decode().strip()
+
+    def netexec(self, *cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        """`cmd` in the daemon's network namespace (the test's view of "the host")."""
+        proc = subprocess.run(["nsenter", f"--net=/run/netns/{self.netns}", *cmd], capture_output=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
+                                 f"{proc.stdout.decode(errors='replace')}{proc.stderr.decode(errors='replace')}")
+        return proc
 
     def inspect(self, name: str) -> dict:
         return json.loads(self.out("image", "inspect", name))[0]
@@ -165,6 +185,7 @@ def reap(root: Path):
         target = line.split()[1]
         if target.startswith(str(root)):
             subprocess.run(["umount", "-l", target], check=False)
+    subprocess.run(["ip", "netns", "del", netns_name(root)], check=False, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +196,8 @@ def fresh_root():
     try:
         yield root
     finally:
+        for child in root.iterdir():
+            reap(child)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -219,6 +219,9 @@ int skiff_pipe_cloexec(int fds[2]);
 /// setns(2).
 int skiff_setns(int fd, int nstype);
 
+/// unshare(2).
+int skiff_unshare(int flags);
+
 /// Blocks `signals` for the calling thread and returns a signalfd for them.
 int skiff_signalfd_for(const int *signals, int count);
 

@@ -23,7 +23,8 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         }
         containers = try ContainerFilter(filters).apply(containers)
         if limit > 0 { containers = Array(containers.prefix(limit)) }
-        return try .json(containers.map { ContainerTranslation.summary($0, now: now) })
+        let networks = await engine.networks.list()
+        return try .json(containers.map { ContainerTranslation.summary($0, now: now, networks: networks) })
     }
 
     router.post("/containers/prune") { request in
@@ -46,7 +47,7 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
 
     router.get("/containers/{id}/json") { request in
         let container = try await engine.container(request.param("id"))
-        return try .json(ContainerTranslation.inspect(container, engine: engine))
+        return try .json(ContainerTranslation.inspect(container, engine: engine, networks: await engine.networks.list()))
     }
 
     router.post("/containers/{id}/start") { request in

@@ -1,6 +1,7 @@
 import Glibc
 import SkiffEngine
 import SkiffMonitor
+import SkiffNetwork
 import SkiffOCI
 
 /// Docker's container JSON to engine configuration and back: the only
@@ -138,14 +139,23 @@ enum ContainerTranslation {
 
         // Host, names, files.
         let mode = h.networkMode ?? "default"
-        switch mode {
-        case "", "default", "bridge", "none", "host": config.networkMode = mode.isEmpty ? "default" : mode
-        default:
-            if mode.hasPrefix("container:") {
-                throw .badRequest("--network container:NAME is not supported yet")
+        config.networkMode = mode.isEmpty ? "default" : mode
+        for (name, settings) in (request.networkingConfig?.endpointsConfig ?? [:]).sorted(by: { $0.key < $1.key }) {
+            var endpoint = EndpointRequest(network: name, aliases: settings.aliases ?? [])
+            if let text = settings.ipamConfig?.ipv4Address, !text.isEmpty {
+                guard let ip = IPv4Address(text) else { throw .badRequest("invalid IPv4 address: \(text)") }
+                endpoint.address = ip
             }
-            throw .notFound("network \(mode) not found")
+            config.networks.append(endpoint)
         }
+        for (port, bindings) in (h.portBindings ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let list = bindings ?? []
+            for binding in list.isEmpty ? [PortBinding()] : list {
+                config.portBindings.append(.init(port: port, hostIP: binding.hostIp ?? "", hostPort: binding.hostPort ?? ""))
+            }
+            if !config.exposedPorts.contains(port) { config.exposedPorts.append(port) }
+        }
+        config.publishAllPorts = h.publishAllPorts ?? false
         config.extraHosts = h.extraHosts ?? []
         config.dns = h.dns ?? []
         config.shmSize = h.shmSize.flatMap { $0 > 0 ? $0 : nil }
@@ -155,9 +165,6 @@ enum ContainerTranslation {
         // Not yet: said plainly rather than ignored.
         if !(h.binds ?? []).isEmpty || !(h.mounts ?? []).isEmpty || !(h.volumesFrom ?? []).isEmpty {
             throw .badRequest("volumes and bind mounts are not supported by skiffd yet")
-        }
-        if let ports = h.portBindings, ports.values.contains(where: { !($0 ?? []).isEmpty }) {
-            throw .badRequest("published ports are not supported by skiffd yet")
         }
         return config
     }
@@ -226,6 +233,16 @@ enum ContainerTranslation {
         let cfg = c.config
         var h = HostConfig()
         h.networkMode = cfg.networkMode
+        if !cfg.portBindings.isEmpty {
+            var bindings: [String: [PortBinding]?] = [:]
+            for b in cfg.portBindings {
+                var list = bindings[b.port] ?? []
+                list?.append(PortBinding(hostIp: b.hostIP, hostPort: b.hostPort))
+                bindings[b.port] = list
+            }
+            h.portBindings = bindings
+        }
+        h.publishAllPorts = cfg.publishAllPorts
         h.restartPolicy = RestartPolicy(name: cfg.restartPolicy.name == .no ? "no" : cfg.restartPolicy.name.rawValue,
                                         maximumRetryCount: cfg.restartPolicy.maximumRetryCount)
         h.autoRemove = cfg.autoRemove
@@ -267,7 +284,60 @@ enum ContainerTranslation {
         return h
     }
 
-    static func inspect(_ c: Container, engine: Engine) -> ContainerInspectResponse {
+    /// NetworkSettings as dockerd shows them: every network the container is
+    /// configured for, with addresses while it runs; the default bridge's also at the top level.
+    static func networkSettings(_ c: Container, networks: [Network]) -> NetworkSettings {
+        var settings = NetworkSettings()
+        let byID = Dictionary(networks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let running = c.state.isRunning
+        if let sandbox = c.sandbox, running {
+            settings.sandboxKey = sandbox.path
+            settings.sandboxID = String(c.id.reversed())
+            for port in c.config.exposedPorts {
+                let mappings = sandbox.ports.filter { "\($0.containerPort)/\($0.proto)" == port }
+                settings.ports[port] = mappings.isEmpty ? .some(nil) : mappings.map { PortBinding(hostIp: $0.hostIP.description, hostPort: String($0.hostPort)) }
+            }
+        }
+        let mode = c.config.networkMode
+        if mode == "host" || mode == "none" {
+            var endpoint = EndpointSettings()
+            endpoint.networkID = networks.first { $0.name == mode }?.id ?? ""
+            endpoint.endpointID = ""
+            endpoint.gateway = ""; endpoint.ipAddress = ""; endpoint.ipPrefixLen = 0; endpoint.macAddress = ""
+            endpoint.ipv6Gateway = ""; endpoint.globalIPv6Address = ""; endpoint.globalIPv6PrefixLen = 0
+            settings.networks[mode] = endpoint
+        }
+        for request in c.config.networks {
+            guard let network = byID[request.network] else { continue }
+            var endpoint = EndpointSettings()
+            endpoint.networkID = network.id
+            endpoint.aliases = request.aliases.isEmpty ? nil : request.aliases
+            if let address = request.address {
+                endpoint.ipamConfig = .init(ipv4Address: address.description)
+            }
+            endpoint.endpointID = ""; endpoint.gateway = ""; endpoint.ipAddress = ""; endpoint.ipPrefixLen = 0
+            endpoint.macAddress = ""; endpoint.ipv6Gateway = ""; endpoint.globalIPv6Address = ""; endpoint.globalIPv6PrefixLen = 0
+            if running, let e = c.sandbox?.endpoints.first(where: { $0.networkID == network.id }) {
+                endpoint.endpointID = e.id
+                endpoint.gateway = e.gateway?.description ?? ""
+                endpoint.ipAddress = e.address.description
+                endpoint.ipPrefixLen = e.prefix
+                endpoint.macAddress = e.mac
+                endpoint.dnsNames = network.hasDNS ? e.dnsNames : nil
+                if network.name == "bridge" {
+                    settings.endpointID = e.id
+                    settings.gateway = endpoint.gateway ?? ""
+                    settings.ipAddress = e.address.description
+                    settings.ipPrefixLen = e.prefix
+                    settings.macAddress = e.mac
+                }
+            }
+            settings.networks[network.name] = endpoint
+        }
+        return settings
+    }
+
+    static func inspect(_ c: Container, engine: Engine, networks: [Network] = []) -> ContainerInspectResponse {
         let dir = "\(engine.dataRoot)/containers/\(c.id)"
         var response = ContainerInspectResponse(
             id: c.id, created: c.created, path: c.path, args: c.args, state: state(c.state), image: c.imageID,
@@ -284,21 +354,27 @@ enum ContainerTranslation {
         response.logPath = c.config.logDriver == "none" ? "" : dir + "/\(c.id)-json.log"
         response.restartCount = c.state.restartCount
         response.execIDs = c.execIDs.isEmpty ? nil : c.execIDs
+        response.networkSettings = networkSettings(c, networks: networks)
         return response
     }
 
-    static func summary(_ c: Container, now: Int64 = Int64(time(nil))) -> ContainerSummary {
+    static func summary(_ c: Container, now: Int64 = Int64(time(nil)), networks: [Network] = []) -> ContainerSummary {
         let command = ([c.path] + c.args.map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
         var summary = ContainerSummary(
             id: c.id, names: ["/" + c.name], image: c.config.image, imageID: c.imageID, command: command,
             created: RFC3339.parse(c.created) ?? 0, labels: c.config.labels, state: c.state.status.rawValue,
             status: statusText(c.state, now: now))
         summary.hostConfig.networkMode = c.config.networkMode
-        summary.ports = c.config.exposedPorts.compactMap { port in
+        let published = c.state.isRunning ? c.sandbox?.ports ?? [] : []
+        summary.ports = c.config.exposedPorts.flatMap { port -> [Port] in
             let parts = port.split(separator: "/")
-            guard let number = parts.first.flatMap({ Int($0) }) else { return nil }
-            return Port(privatePort: number, type: parts.count > 1 ? String(parts[1]) : "tcp")
+            guard let number = parts.first.flatMap({ Int($0) }) else { return [] }
+            let proto = parts.count > 1 ? String(parts[1]) : "tcp"
+            let mappings = published.filter { Int($0.containerPort) == number && $0.proto == proto }
+            if mappings.isEmpty { return [Port(privatePort: number, type: proto)] }
+            return mappings.map { Port(ip: $0.hostIP.description, privatePort: number, publicPort: Int($0.hostPort), type: proto) }
         }
+        summary.networkSettings.networks = networkSettings(c, networks: networks).networks
         return summary
     }
 

@@ -1,0 +1,116 @@
+/// An IPv4 address, held as its 32-bit value (host order).
+public struct IPv4Address: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var value: UInt32
+
+    public init(_ value: UInt32) { self.value = value }
+
+    /// Parses dotted-quad text ("172.17.0.2"); nil for anything else.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let byte = UInt8(part),
+                  part.count == 1 || part.first != "0" else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        self.value = value
+    }
+
+    public init(bytes: [UInt8]) {
+        value = bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// Network byte order.
+    public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+    public var description: String { bytes.map(String.init).joined(separator: ".") }
+    public var isLoopback: Bool { value >> 24 == 127 }
+    public var isUnspecified: Bool { value == 0 }
+
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let address = IPv4Address(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid IPv4 address \(text)"))
+        }
+        self = address
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// An IPv4 network in CIDR form ("172.17.0.0/16").
+public struct IPv4Subnet: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The network address (host bits zero).
+    public var address: IPv4Address
+    public var prefix: Int
+
+    public init(_ address: IPv4Address, prefix: Int) {
+        self.prefix = max(0, min(prefix, 32))
+        self.address = IPv4Address(address.value & Self.mask(self.prefix))
+    }
+
+    /// Parses "a.b.c.d/n". `strict` refuses host bits set (Docker: "invalid subnet").
+    public init?(_ text: some StringProtocol, strict: Bool = false) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPv4Address(parts[0]), let prefix = Int(parts[1]), (0...32).contains(prefix) else {
+            return nil
+        }
+        if strict && address.value & ~Self.mask(prefix) != 0 { return nil }
+        self.init(address, prefix: prefix)
+    }
+
+    public var description: String { "\(address)/\(prefix)" }
+    public var mask: UInt32 { Self.mask(prefix) }
+    public var size: UInt64 { UInt64(1) << UInt64(32 - prefix) }
+    public var broadcast: IPv4Address { IPv4Address(address.value | ~mask) }
+
+    public func contains(_ ip: IPv4Address) -> Bool { ip.value & mask == address.value }
+    public func overlaps(_ other: IPv4Subnet) -> Bool { contains(other.address) || other.contains(address) }
+    /// The `n`th address of the subnet (0 is the network address).
+    public func host(_ n: UInt32) -> IPv4Address { IPv4Address(address.value &+ n) }
+
+    static func mask(_ prefix: Int) -> UInt32 { prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix) }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let subnet = IPv4Subnet(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid subnet \(text)"))
+        }
+        self = subnet
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A MAC address as Docker derives it from an IPv4 address: 02:42 then the address.
+public struct MACAddress: Sendable, Hashable, CustomStringConvertible {
+    public var bytes: [UInt8]
+
+    public init(for ip: IPv4Address) { bytes = [0x02, 0x42] + ip.bytes }
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 6 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self.bytes = bytes
+    }
+
+    public var description: String {
+        bytes.map { b in
+            let s = String(b, radix: 16)
+            return s.count == 1 ? "0" + s : s
+        }.joined(separator: ":")
+    }
+}
