@@ -11,6 +11,8 @@ packages=(
     tini             # the init of `run --init` (tini-static, mounted as /sbin/docker-init)
     crun runc        # reference runtimes the suite compares against
     iproute2 procps  # ip, ps inside tests
+    nftables iptables  # NAT and published ports (skiff's own nft table; iptables only where FORWARD drops)
+    curl gcc libc6-dev # network tests: curl from the host, a static UDP listener
     hyperfine jq     # benchmarks
     podman skopeo umoci docker.io  # image interoperability tests (anchors)
 )
