@@ -86,6 +86,9 @@ let package = Package(
         .target(name: "SkiffMonitor", dependencies: ["SkiffRuntime", "SkiffOCI", "SkiffSystem", "CSkiffSpawn"], swiftSettings: strict),
         .executableTarget(name: "skiff-monitor", dependencies: ["SkiffMonitor"], swiftSettings: strict),
 
+        // The embedded DNS server of user-defined networks: local names, the rest forwarded.
+        .target(name: "SkiffDNS", swiftSettings: strict),
+
         // The engine: containers (state in SQLite), their specs, monitors, images.
         .target(
             name: "SkiffEngine",
@@ -124,6 +127,7 @@ let package = Package(
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
+        .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
     ]
 )

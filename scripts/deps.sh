@@ -12,6 +12,7 @@ packages=(
     crun runc        # reference runtimes the suite compares against
     iproute2 procps  # ip, ps inside tests
     hyperfine jq     # benchmarks
+    bind9-dnsutils   # dig, a real client for the DNS server's tests (SkiffDNSTests)
     podman skopeo umoci docker.io  # image interoperability tests (anchors)
 )
 missing=()
