@@ -86,11 +86,13 @@ let package = Package(
         .target(name: "SkiffMonitor", dependencies: ["SkiffRuntime", "SkiffOCI", "SkiffSystem", "CSkiffSpawn"], swiftSettings: strict),
         .executableTarget(name: "skiff-monitor", dependencies: ["SkiffMonitor"], swiftSettings: strict),
 
+        // The embedded DNS server of user-defined networks: local names, the rest forwarded.
+        .target(name: "SkiffDNS", swiftSettings: strict),
         // Networks: bridges, veth pairs and namespaces over rtnetlink, addresses, published
         // ports and NAT in an nftables table of its own, names for the DNS server.
         .target(
             name: "SkiffNetwork",
-            dependencies: ["SkiffSystem", "CSkiffSpawn", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SkiffDNS", "SkiffSystem", "CSkiffSpawn", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
 
         // The engine: containers (state in SQLite), their specs, monitors, images.
@@ -98,7 +100,7 @@ let package = Package(
             name: "SkiffEngine",
             dependencies: [
                 "SkiffImage", "SkiffSnapshot", "SkiffRuntime", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem", "CSkiffSpawn",
-                "SkiffNetwork",
+                "SkiffNetwork", "SkiffDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
@@ -107,7 +109,7 @@ let package = Package(
         .target(
             name: "SkiffAPI",
             dependencies: [
-                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffNetwork",
+                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffNetwork", "SkiffDNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,12 +129,13 @@ let package = Package(
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
-        .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork"], swiftSettings: strict),
+        .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
+        .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
     ]
 )

@@ -14,6 +14,7 @@ packages=(
     nftables iptables  # NAT and published ports (skiff's own nft table; iptables only where FORWARD drops)
     curl gcc libc6-dev # network tests: curl from the host, a static UDP listener
     hyperfine jq     # benchmarks
+    bind9-dnsutils   # dig, a real client for the DNS server's tests (SkiffDNSTests)
     podman skopeo umoci docker.io  # image interoperability tests (anchors)
 )
 missing=()

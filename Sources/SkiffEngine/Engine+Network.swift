@@ -1,3 +1,4 @@
+import SkiffDNS
 import Glibc
 import SkiffNetwork
 import SkiffRuntime

@@ -1,3 +1,4 @@
+import SkiffDNS
 import Glibc
 
 /// Packet filtering and NAT for skiff's bridges, in an nftables table of its

@@ -1,29 +1,14 @@
-/// An IPv4 address, held as its 32-bit value (host order).
-public struct IPv4Address: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
-    public var value: UInt32
+import SkiffDNS
 
-    public init(_ value: UInt32) { self.value = value }
-
-    /// Parses dotted-quad text ("172.17.0.2"); nil for anything else.
-    public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let byte = UInt8(part),
-                  part.count == 1 || part.first != "0" else { return nil }
-            value = value << 8 | UInt32(byte)
-        }
-        self.value = value
-    }
+/// What networks need of an address beyond the DNS server's: order,
+/// Codable as dotted text, loopback and unspecified.
+extension IPv4Address: Comparable, Codable {
+    public init(_ value: UInt32) { self.init(value: value) }
 
     public init(bytes: [UInt8]) {
-        value = bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+        self.init(value: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
     }
 
-    /// Network byte order.
-    public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
-    public var description: String { bytes.map(String.init).joined(separator: ".") }
     public var isLoopback: Bool { value >> 24 == 127 }
     public var isUnspecified: Bool { value == 0 }
 

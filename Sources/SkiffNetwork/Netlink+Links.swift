@@ -1,3 +1,4 @@
+import SkiffDNS
 import Glibc
 
 /// rtnetlink message types and attributes used here (linux/rtnetlink.h, if_link.h).

@@ -1,3 +1,4 @@
+import SkiffDNS
 import FoundationEssentials
 
 /// A network: the default bridge, `host`, `none`, or a user-defined bridge.

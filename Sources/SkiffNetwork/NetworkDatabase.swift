@@ -1,3 +1,4 @@
+import SkiffDNS
 import FoundationEssentials
 import GRDB
 

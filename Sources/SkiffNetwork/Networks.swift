@@ -1,3 +1,4 @@
+import SkiffDNS
 import FoundationEssentials
 import Glibc
 import SkiffSystem
@@ -15,6 +16,8 @@ public actor Networks {
     var networks: [String: Network] = [:]
     var endpoints: [String: Endpoint] = [:]
     private var appliedRuleset: Firewall.Ruleset?
+    /// The DNS server of each user-defined network, on its gateway address.
+    private var dnsServers: [String: DNSServer] = [:]
     /// Names and addresses per network, read by the DNS servers' threads.
     public nonisolated let names = NameTable()
 
@@ -176,6 +179,7 @@ public actor Networks {
         }
         try db.deleteNetwork(id: network.id)
         networks[network.id] = nil
+        dnsServers.removeValue(forKey: network.id)?.stop()
         if let bridge = network.bridge, var host = try? Netlink() { try? host.deleteLink(bridge) }
         try? applyFirewall()
         names.set(network.id, [])
@@ -272,10 +276,17 @@ public actor Networks {
         appliedRuleset = nil
         try applyFirewall()
         refreshNames()
+        if var host = try? Netlink() {
+            for network in networks.values where network.hasDNS {
+                if let bridge = network.bridge, (try? host.linkIndex(bridge)) != nil { try? startDNS(network) }
+            }
+        }
     }
 
     /// Removes the firewall table, bridges and namespaces (tests' teardown; `skiffd` keeps them).
     public func tearDown() {
+        for server in dnsServers.values { server.stop() }
+        dnsServers = [:]
         for endpoint in endpoints.values { removeEndpoint(endpoint) }
         for file in Directories.list(namespaceRoot) { NetworkNamespace.remove(at: "\(namespaceRoot)/\(file)") }
         if var host = try? Netlink() {
@@ -342,7 +353,10 @@ public actor Networks {
     /// The bridge of `network`, created (with the gateway address, up) if missing; its index.
     private func ensureBridge(_ network: Network, _ host: inout Netlink) throws(NetworkError) -> Int32 {
         let name = network.bridge!
-        if let index = try host.linkIndex(name) { return index }
+        if let index = try host.linkIndex(name) {
+            try startDNS(network)
+            return index
+        }
         try host.createBridge(name)
         guard let index = try host.linkIndex(name) else { throw NetworkError(.system, "bridge \(name) vanished") }
         do {
@@ -357,7 +371,30 @@ public actor Networks {
         // Published ports reached from 127.0.0.1 are routed to the bridge (as Docker without its proxy).
         Sysctl.set("net/ipv4/conf/\(name)/route_localnet", "1")
         Sysctl.set("net/ipv4/ip_forward", "1")
+        try startDNS(network)
         return index
+    }
+
+    /// The network's DNS server on its gateway (user-defined networks): its
+    /// containers' names and aliases, the rest forwarded to the host's
+    /// resolvers (none for `--internal` networks).
+    private func startDNS(_ network: Network) throws(NetworkError) {
+        guard network.hasDNS, dnsServers[network.id] == nil, let gateway = network.gateway else { return }
+        var upstreams = DNSServerConfig.upstreams()
+        if upstreams.isEmpty { upstreams = ["8.8.8.8", "8.8.4.4"].compactMap { DNSUpstream($0) } }
+        let names = self.names, id = network.id, isInternal = network.isInternal
+        do {
+            dnsServers[network.id] = try DNSServer(address: gateway, upstreams: isInternal ? [] : upstreams) { name, type, client in
+                if type == 12, let address = IPv4Address(reverseName: name) {
+                    if let found = names.name(of: address, network: id, client: client) { return .pointer(found) }
+                } else if let addresses = names.addresses(of: name, network: id, client: client) {
+                    return .addresses(addresses)
+                }
+                return isInternal ? .addresses([]) : .forward
+            }
+        } catch {
+            throw NetworkError(.system, "DNS server of network \(network.name): \(error)")
+        }
     }
 
     static func chooseAddress(_ network: Network, requested: IPv4Address?, used: Set<IPv4Address>) throws(NetworkError) -> IPv4Address {
@@ -453,9 +490,11 @@ public actor Networks {
     }
 
     private func refreshNames() {
-        var table: [String: [(String, IPv4Address)]] = [:]
+        var table: [String: [NameTable.Entry]] = [:]
         for endpoint in endpoints.values {
-            for name in endpoint.dnsNames { table[endpoint.networkID, default: []].append((name.lowercased(), endpoint.address)) }
+            for name in endpoint.dnsNames {
+                table[endpoint.networkID, default: []].append(.init(name: name.lowercased(), address: endpoint.address, container: endpoint.containerID))
+            }
         }
         for network in networks.values where network.hasDNS {
             names.set(network.id, table[network.id] ?? [], networkName: network.name)
@@ -496,29 +535,53 @@ public actor Networks {
 
 /// Per network: DNS names to addresses and back, shared with the DNS servers' threads.
 public final class NameTable: Sendable {
-    private let table = Mutex<[String: (network: String, entries: [(String, IPv4Address)])]>([:])
+    struct Entry: Sendable {
+        var name: String
+        var address: IPv4Address
+        var container: String
+    }
+    private let table = Mutex<[String: (network: String, entries: [Entry])]>([:])
 
-    func set(_ networkID: String, _ entries: [(String, IPv4Address)], networkName: String = "") {
+    func set(_ networkID: String, _ entries: [Entry], networkName: String = "") {
         table.withLock { $0[networkID] = entries.isEmpty && networkName.isEmpty ? nil : (networkName, entries) }
     }
 
-    /// The addresses of `name` (or `name.<network>`) on network `id`; nil if unknown.
-    public func addresses(of name: String, network id: String) -> [IPv4Address]? {
+    /// The addresses of `name` (or `name.<network>`) for a query that reached
+    /// network `id`'s server from `client`: on every network that client's
+    /// container is on (as Docker's resolver answers), else on `id` alone; nil if unknown.
+    public func addresses(of name: String, network id: String, client: IPv4Address) -> [IPv4Address]? {
         table.withLock { table in
-            guard let (network, entries) = table[id] else { return nil }
-            var key = name.lowercased()
-            if key.hasSuffix("." + network.lowercased()) { key.removeLast(network.utf8.count + 1) }
-            let found = entries.filter { $0.0 == key }.map(\.1)
-            return found.isEmpty ? nil : found
+            let key = name.lowercased()
+            for (network, entries) in Self.networks(of: client, asking: id, in: table) {
+                var short = key
+                if short.hasSuffix("." + network.lowercased()) { short.removeLast(network.utf8.count + 1) }
+                let found = entries.filter { $0.name == short }.map(\.address)
+                if !found.isEmpty { return found }
+            }
+            return nil
         }
     }
 
-    /// The name of `address` on network `id` (PTR).
-    public func name(of address: IPv4Address, network id: String) -> String? {
+    /// The name of `address` (PTR) on the client's networks.
+    public func name(of address: IPv4Address, network id: String, client: IPv4Address) -> String? {
         table.withLock { table in
-            guard let (network, entries) = table[id], let entry = entries.first(where: { $0.1 == address }) else { return nil }
-            return "\(entry.0).\(network)"
+            for (network, entries) in Self.networks(of: client, asking: id, in: table) {
+                if let entry = entries.first(where: { $0.address == address }) { return "\(entry.name).\(network)" }
+            }
+            return nil
         }
+    }
+
+    /// The asking network first, then the client container's other networks.
+    private static func networks(of client: IPv4Address, asking id: String,
+                                 in table: [String: (network: String, entries: [Entry])]) -> [(String, [Entry])] {
+        guard let asked = table[id] else { return [] }
+        var result = [(asked.network, asked.entries)]
+        guard let container = asked.entries.first(where: { $0.address == client })?.container else { return result }
+        for (other, value) in table where other != id && value.entries.contains(where: { $0.container == container }) {
+            result.append((value.network, value.entries))
+        }
+        return result
     }
 }
 

@@ -1,3 +1,4 @@
+import SkiffDNS
 import Testing
 @testable import SkiffNetwork
 

@@ -100,6 +100,11 @@ def wait_http(daemon, url: str, expect: int = 200, tries: int = 50) -> str:
     raise AssertionError(f"{url}: no {expect} answer (last: {last!r})")
 
 
+def wget(url: str, seconds: int = 3) -> list[str]:
+    """busybox wget with a deadline (its own -T crashes; PID 1 would ignore timeout's TERM)."""
+    return ["sh", "-c", f"timeout {seconds} wget -q -O - {url}; exit $?"]
+
+
 def httpd(cli, name: str, *args: str) -> None:
     """busybox httpd serving its own /etc (so /hostname names the container)."""
     cli("run", "-d", "--name", name, *args, "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
@@ -248,11 +253,10 @@ def test_hairpin_a_container_reaches_published_ports_through_the_host(daemon, up
     try:
         wait_http(daemon, "http://127.0.0.1:18083/hostname")
         # Its own published port, through the host's address.
-        text = daemon.out("exec", web, "timeout", "3", "wget", "-q", "-O", "-", f"http://{uplink['ns_ip']}:18083/hostname")
+        text = daemon.out("exec", web, *wget(f"http://{uplink['ns_ip']}:18083/hostname", 3))
         assert text == daemon.out("inspect", "-f", "{{.Config.Hostname}}", web)
         # Another container on another network, the same way.
-        other = daemon.out("run", "--rm", "busybox", "timeout", "3", "wget", "-q", "-O", "-",
-                           f"http://{uplink['ns_ip']}:18083/hostname")
+        other = daemon.out("run", "--rm", "busybox", *wget(f"http://{uplink['ns_ip']}:18083/hostname", 3))
         assert other == text
     finally:
         daemon.docker("rm", "-f", web)
@@ -269,26 +273,25 @@ def test_user_network_names_aliases_and_isolation(daemon, cli):
     try:
         httpd(cli, web, "--network", net, "--network-alias", "frontend")
         for target in (web, "frontend", f"{web}.{net}"):
-            text = out(cli("run", "--rm", "--network", net, "busybox", "timeout", "3", "wget", "-q", "-O", "-",
-                           f"http://{target}/hostname"))
+            text = out(cli("run", "--rm", "--network", net, "busybox", *wget(f"http://{target}/hostname", 3)))
             assert text == out(cli("inspect", "-f", "{{.Config.Hostname}}", web)), target
         ip = out(cli("inspect", "-f", f"{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}", web))
         # Another network reaches neither the name nor the address.
-        proc = cli("run", "--rm", "--network", other, "busybox", "timeout", "2", "wget", "-q", "-O", "-", f"http://{ip}/", check=False)
+        proc = cli("run", "--rm", "--network", other, "busybox", *wget(f"http://{ip}/", 2), check=False)
         assert proc.returncode != 0
         proc = cli("run", "--rm", "--network", other, "busybox", "nslookup", web, check=False)
         assert ip.encode() not in proc.stdout
         # Nor does the default bridge.
-        proc = cli("run", "--rm", "busybox", "timeout", "2", "wget", "-q", "-O", "-", f"http://{ip}/", check=False)
+        proc = cli("run", "--rm", "busybox", *wget(f"http://{ip}/", 2), check=False)
         assert proc.returncode != 0
         # Connected to both, a container reaches it.
         cli("run", "-d", "--name", client, "--network", other, "busybox", "sleep", "60")
         cli("network", "connect", "--alias", "second", net, client)
-        text = out(cli("exec", client, "timeout", "3", "wget", "-q", "-O", "-", f"http://{web}/hostname"))
+        text = out(cli("exec", client, *wget(f"http://{web}/hostname", 3)))
         assert text
         assert "eth1" in out(cli("exec", client, "ip", "-o", "link"))
         cli("network", "disconnect", net, client)
-        proc = cli("exec", client, "timeout", "2", "wget", "-q", "-O", "-", f"http://{ip}/", check=False)
+        proc = cli("exec", client, *wget(f"http://{ip}/", 2), check=False)
         assert proc.returncode != 0
     finally:
         cli("rm", "-f", web, client, check=False)
@@ -299,8 +302,7 @@ def test_internal_network_has_no_route_out(daemon, uplink):
     net = unique("internal")
     daemon.docker("network", "create", "--internal", net)
     try:
-        proc = daemon.docker("run", "--rm", "--network", net, "busybox", "timeout", "3", "wget", "-q", "-O", "-",
-                             f"http://{uplink['host_ip']}:1/", check=False)
+        proc = daemon.docker("run", "--rm", "--network", net, "busybox", *wget(f"http://{uplink['host_ip']}:1/", 3), check=False)
         assert proc.returncode != 0
         assert b"unreachable" in proc.stderr or b"timed out" in proc.stderr or proc.returncode != 0
     finally:
@@ -314,8 +316,7 @@ def test_containers_reach_the_outside_world(daemon, uplink):
     if probe.stdout != b"200":
         pytest.skip("deb.debian.org is not reachable from this machine")
     addr = socket.gethostbyname("deb.debian.org")
-    text = daemon.out("run", "--rm", "--add-host", f"deb.debian.org:{addr}", "busybox", "timeout", "10", "wget", "-q",
-                      "-O", "-", "http://deb.debian.org/debian/dists/bookworm/Release")
+    text = daemon.out("run", "--rm", "--add-host", f"deb.debian.org:{addr}", "busybox", *wget("http://deb.debian.org/debian/dists/bookworm/Release", 10))
     assert "Codename: bookworm" in text
     # Names too: the host's resolvers are forwarded to from a user network's DNS.
     net = unique("dns")

@@ -1,3 +1,4 @@
+import SkiffDNS
 import Glibc
 import SkiffEngine
 import SkiffMonitor
