@@ -340,7 +340,7 @@ func upstreamAnswer(to query: [UInt8], addresses: [[UInt8]], rcode: UInt8 = 0, t
 /// `2.0.18.172.in-addr.arpa` → `web.net`; everything else forwarded.
 func tableServer(address: String = "127.0.0.1", upstreams: [DNSUpstream] = [],
                  timeout: Duration = .seconds(2)) throws -> DNSServer {
-    try DNSServer(address: IPv4Address(address)!, port: 0, upstreams: upstreams, timeout: timeout) { name, type in
+    try DNSServer(address: IPv4Address(address)!, port: 0, upstreams: upstreams, timeout: timeout) { name, type, _ in
         switch name {
         case "web": return .addresses([IPv4Address(172, 18, 0, 2), IPv4Address(172, 18, 0, 3)])
         case "db": return .addresses([IPv4Address(172, 18, 0, 4)])

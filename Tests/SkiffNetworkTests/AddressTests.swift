@@ -80,3 +80,23 @@ import Testing
         #expect(parsed[18].map { NetlinkAttributes.parse($0)[1].map(Array.init) } == Array("veth".utf8) + [0])
     }
 }
+
+@Suite struct NameTableTests {
+    @Test func answersWithTheNamesOfTheAskingContainersNetworks() {
+        let names = NameTable()
+        let ip = { (s: String) in IPv4Address(s)! }
+        names.set("a", [.init(name: "web", address: ip("172.18.0.2"), container: "c1"),
+                        .init(name: "lonely", address: ip("172.18.0.3"), container: "c3")], networkName: "front")
+        names.set("b", [.init(name: "web", address: ip("172.19.0.2"), container: "c1"),
+                        .init(name: "db", address: ip("172.19.0.3"), container: "c2")], networkName: "back")
+        // c1 is on both: it finds db (on back) through front's server.
+        #expect(names.addresses(of: "db", network: "a", client: ip("172.18.0.2")) == [ip("172.19.0.3")])
+        #expect(names.addresses(of: "DB.back", network: "a", client: ip("172.18.0.2")) == [ip("172.19.0.3")])
+        // c3 is on front only: back's names are not its to know.
+        #expect(names.addresses(of: "db", network: "a", client: ip("172.18.0.3")) == nil)
+        #expect(names.addresses(of: "web", network: "a", client: ip("172.18.0.3")) == [ip("172.18.0.2")])
+        #expect(names.addresses(of: "web.front", network: "a", client: ip("10.0.0.1")) == [ip("172.18.0.2")])
+        #expect(names.name(of: ip("172.19.0.3"), network: "a", client: ip("172.18.0.2")) == "db.back")
+        #expect(names.name(of: ip("172.19.0.3"), network: "a", client: ip("172.18.0.3")) == nil)
+    }
+}
