@@ -40,6 +40,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var noNewPrivileges = false
     public var networkMode = "default"
     public var exposedPorts: [String] = []
+    /// Mount points that get an anonymous volume unless something else is
+    /// mounted there (the request's `Config.Volumes`, then the image's VOLUMEs).
     public var volumes: [String] = []
     public var extraHosts: [String] = []
     public var dns: [String] = []
@@ -47,7 +49,11 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var sysctls: [String: String] = [:]
     public var groupAdd: [String] = []
     public var tmpfs: [String: String] = [:]
-    public var binds: [String] = []
+    /// `-v` and `--mount`, in the order given (`-v` first).
+    public var mounts: [MountRequest] = []
+    public var volumesFrom: [VolumesFromRequest] = []
+    /// The driver for volumes made here ("" or nil: local).
+    public var volumeDriver: String?
 
     public init(image: String) {
         self.image = image
@@ -136,6 +142,8 @@ public struct Container: Codable, Sendable, Equatable {
     public var stopSignal: String
     public var healthcheck: Healthcheck?
     public var execIDs: [String] = []
+    /// Binds, volumes and tmpfs mounts, resolved at create.
+    public var mounts: [ContainerMount] = []
 
     public var shortID: String { String(id.prefix(12)) }
 }

@@ -55,6 +55,9 @@ extension Engine {
                 }
                 undo.append { try? OverlayMount.unmount(rootfs) }
             }
+            let starting = container
+            undo.append { self.releaseVolumes(of: starting) }
+            try prepareMounts(container)
             try writeContainerFiles(container)
             let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary).build()
             try writeJSON(spec, to: dir + "/config.json")
@@ -199,6 +202,7 @@ extension Engine {
             if let error = status.error { container.state.error = error }
         }
         save(container)
+        if status.state == .exited { releaseVolumes(of: container) }
         if wasRunning && (status.state == .exited || status.state == .restarting) { resumeWaiters(id, exited: true) }
     }
 
@@ -220,6 +224,7 @@ extension Engine {
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
+        releaseVolumes(of: container)
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {
             try? remove(id, force: true, volumes: true)
@@ -341,6 +346,8 @@ extension Engine {
         resumeWaiters(id, exited: true, removed: true)
         containers[id] = nil
         watched.remove(id)
+        releaseVolumes(of: container)
+        if volumes { removeAnonymousVolumes(of: container) }
     }
 
     // MARK: Helpers
