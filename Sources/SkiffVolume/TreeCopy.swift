@@ -58,9 +58,7 @@ struct TreeCopy {
             case S_IFREG:
                 let id = FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
                 if st.st_nlink > 1, let first = copies[id] {
-                    guard Self.at(first, { old in Self.at(name) { linkat(destinationRoot, old, destination, $0, 0) } }) == 0 else {
-                        throw SystemError("link \(subject)")
-                    }
+                    try link(first, as: name, in: destination, subject: subject)
                     continue
                 }
                 try copyFile(name, from: source, to: destination, mode: st.st_mode, subject: subject)
@@ -81,6 +79,24 @@ struct TreeCopy {
             try Self.applyMetadata(st, name: name, source: source, destination: destination, subject: subject)
         }
     }
+
+    /// A hard link to the copy at `first` (below the destination root). Its
+    /// directory is opened inside the destination root: whatever a container
+    /// sharing the volume did to the tree meanwhile, the link stays in it.
+    private func link(_ first: [UInt8], as name: [UInt8], in destination: Int32, subject: String) throws(SystemError) {
+        let slash = first.lastIndex(of: UInt8(ascii: "/"))
+        let parent = slash.map { Array(first[..<$0]) } ?? [UInt8(ascii: ".")]
+        let file = slash.map { Array(first[($0 + 1)...]) } ?? first
+        let dir = Self.at(parent) { czlib_openat2_in_root(destinationRoot, $0, Self.directoryPath, 0) }
+        guard dir >= 0 else { throw SystemError("open the directory of \(String(decoding: first, as: UTF8.self))") }
+        defer { close(dir) }
+        guard Self.at(file, { old in Self.at(name) { linkat(dir, old, destination, $0, 0) } }) == 0 else {
+            throw SystemError("link \(subject)")
+        }
+    }
+
+    /// `O_PATH | O_DIRECTORY` (Swift's Glibc module has no O_PATH).
+    private static let directoryPath: Int32 = 0o10000000 | O_DIRECTORY | O_CLOEXEC
 
     private mutating func copyFile(_ name: [UInt8], from source: Int32, to destination: Int32, mode: mode_t, subject: String) throws(SystemError) {
         let input = Self.at(name) { openat(source, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
@@ -104,14 +120,17 @@ struct TreeCopy {
         }
     }
 
-    /// Owner, then mode (a chown clears set-id bits), xattrs, times.
+    /// Owner, then mode (a chown clears set-id bits), xattrs, times; none
+    /// follows a symlink, should one have replaced the copy meanwhile.
     private static func applyMetadata(_ st: stat, name: [UInt8], source: Int32, destination: Int32, subject: String) throws(SystemError) {
         let isLink = st.st_mode & S_IFMT == S_IFLNK
         guard at(name, { fchownat(destination, $0, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) }) == 0 else {
             throw SystemError("chown \(subject)")
         }
         if !isLink {
-            guard at(name, { fchmodat(destination, $0, st.st_mode & 0o7777, 0) }) == 0 else { throw SystemError("chmod \(subject)") }
+            guard at(name, { fchmodat(destination, $0, st.st_mode & 0o7777, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+                throw SystemError("chmod \(subject)")
+            }
         }
         try copyXattrs(from: procPath(source, name), to: procPath(destination, name), subject: subject)
         var times = [st.st_atim, st.st_mtim]

@@ -54,6 +54,20 @@ import Testing
         #expect(!Directories.exists(dir + "/volumes/no"))
     }
 
+    @Test func mountTableReadsPointsEscapesAndPropagation() {
+        let table = MountTable(parsing: """
+            22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/vda rw
+            30 22 0:40 / /data\\040dir rw - tmpfs tmpfs rw
+            31 30 0:41 / /data\\040dir/sub rw master:5 - tmpfs tmpfs rw
+            bad line
+            """)
+        #expect(table.entries.map(\.mountPoint) == ["/", "/data dir", "/data dir/sub"])
+        #expect(table.isMountPoint("/data dir") && !table.isMountPoint("/data"))
+        #expect(table.mount(containing: "/data dir/sub/x")?.isSlave == true)
+        #expect(table.mount(containing: "/data dirt")?.mountPoint == "/")
+        #expect(table.mount(containing: "/etc")?.isShared == true)
+    }
+
     @Test func createGetListRemove() throws {
         defer { cleanup() }
         let store = try VolumeStore(dataRoot: dir)
