@@ -91,7 +91,4 @@ public struct ContainerMount: Codable, Sendable, Equatable {
         self.mode = ""
         self.propagation = ""
     }
-
-    /// How deep the destination is: mounts go in shallow first, so `/a` never hides `/a/b`.
-    var depth: Int { destination.split(separator: "/").count }
 }

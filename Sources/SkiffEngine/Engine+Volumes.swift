@@ -272,8 +272,8 @@ extension Engine {
 
     // MARK: Helpers
 
-    /// Go's path.Clean for an absolute path.
-    static func cleanPath(_ path: String) -> String {
+    /// Go's path.Clean for an absolute path (`..` stops at the root).
+    public static func cleanPath(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/") {
             if part == "." { continue }

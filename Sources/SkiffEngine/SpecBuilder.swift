@@ -96,7 +96,7 @@ struct SpecBuilder {
             linux.seccomp = try seccomp(capabilities: caps)
         }
         // A shared or slave bind needs a root that passes propagation on (dockerd's rule).
-        let propagations = (container.mounts.filter { $0.kind == .bind }).map(\.propagation)
+        let propagations = container.mounts.filter { $0.kind == .bind }.map(\.propagation)
         if propagations.contains(where: { $0 == "shared" || $0 == "rshared" }) {
             linux.rootfsPropagation = "shared"
         } else if propagations.contains(where: { $0 == "slave" || $0 == "rslave" }) {

@@ -21,7 +21,7 @@ enum MountTranslation {
             guard path.hasPrefix("/") else {
                 throw .badRequest("invalid volume specification: '\(path)': invalid mount path: '\(path)' mount path must be absolute")
             }
-            guard clean(path) != "/" else { throw .badRequest("invalid volume specification: '\(path)': invalid specification: destination can't be '/'") }
+            guard Engine.cleanPath(path) != "/" else { throw .badRequest("invalid volume specification: '\(path)': invalid specification: destination can't be '/'") }
             return path
         }
     }
@@ -57,7 +57,7 @@ enum MountTranslation {
         }
         if kind == .volume && propagation != nil { throw problem("field BindOptions must not be specified") }
         try checkTarget(target, problem)
-        var request = MountRequest(kind: kind, source: kind == .bind ? clean(source) : source, destination: clean(target))
+        var request = MountRequest(kind: kind, source: kind == .bind ? Engine.cleanPath(source) : source, destination: Engine.cleanPath(target))
         request.readOnly = options.contains("ro")
         request.mode = mode
         request.bindSpec = raw
@@ -90,7 +90,7 @@ enum MountTranslation {
                 throw problem("invalid propagation mode: \(p)")
             }
             guard source.hasPrefix("/") else { throw problem("invalid mount path: '\(source)' mount path must be absolute") }
-            request = MountRequest(kind: .bind, source: clean(source), destination: clean(target))
+            request = MountRequest(kind: .bind, source: Engine.cleanPath(source), destination: Engine.cleanPath(target))
             request.propagation = m.bindOptions?.propagation.flatMap { $0.isEmpty ? nil : $0 }
             request.nonRecursive = m.bindOptions?.nonRecursive ?? false
             request.createSource = m.bindOptions?.createMountpoint ?? false
@@ -98,14 +98,14 @@ enum MountTranslation {
             if let subpath = m.volumeOptions?.subpath, !subpath.isEmpty {
                 throw .badRequest("invalid mount config for type \"volume\": volume subpaths are not supported by skiffd")
             }
-            request = MountRequest(kind: .volume, source: source, destination: clean(target))
+            request = MountRequest(kind: .volume, source: source, destination: Engine.cleanPath(target))
             request.noCopy = m.volumeOptions?.noCopy ?? false
             request.volumeLabels = m.volumeOptions?.labels ?? [:]
             request.volumeDriver = m.volumeOptions?.driverConfig?.name
             request.volumeOptions = m.volumeOptions?.driverConfig?.options ?? [:]
         case "tmpfs":
             guard source.isEmpty else { throw problem("field Source must not be specified") }
-            request = MountRequest(kind: .tmpfs, source: "", destination: clean(target))
+            request = MountRequest(kind: .tmpfs, source: "", destination: Engine.cleanPath(target))
             request.tmpfsSize = m.tmpfsOptions?.sizeBytes ?? 0
             guard request.tmpfsSize >= 0 else { throw problem("invalid tmpfs size: \(request.tmpfsSize)") }
             let mode = m.tmpfsOptions?.mode ?? 0
@@ -160,20 +160,7 @@ enum MountTranslation {
     private static func checkTarget(_ target: String, _ problem: (String) -> APIError) throws(APIError) {
         guard !target.isEmpty else { throw problem("field Target must not be empty") }
         guard target.hasPrefix("/") else { throw problem("invalid mount path: '\(target)' mount path must be absolute") }
-        guard clean(target) != "/" else { throw problem("invalid specification: destination can't be '/'") }
-    }
-
-    /// Go's path.Clean for an absolute path.
-    static func clean(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." {
-                if !parts.isEmpty { parts.removeLast() }
-            } else {
-                parts.append(part)
-            }
-        }
-        return "/" + parts.joined(separator: "/")
+        guard Engine.cleanPath(target) != "/" else { throw problem("invalid specification: destination can't be '/'") }
     }
 
     // MARK: engine → Docker
