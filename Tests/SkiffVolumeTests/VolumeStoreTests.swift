@@ -55,6 +55,7 @@ import Testing
     }
 
     @Test func mountTableReadsPointsEscapesAndPropagation() {
+        defer { cleanup() }
         let table = MountTable(parsing: """
             22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/vda rw
             30 22 0:40 / /data\\040dir rw - tmpfs tmpfs rw
