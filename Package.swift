@@ -95,11 +95,20 @@ let package = Package(
             dependencies: ["SkiffDNS", "SkiffSystem", "CSkiffSpawn", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
 
-        // The engine: containers (state in SQLite), their specs, monitors, images.
+        // Volumes (the local driver): directories, driver-option mounts, copy-up, metadata in SQLite.
+        .target(
+            name: "SkiffVolume",
+            dependencies: [
+                "SkiffSystem", "SkiffRuntime", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+
+        // The engine: containers (state in SQLite), their specs, monitors, images, volumes.
         .target(
             name: "SkiffEngine",
             dependencies: [
-                "SkiffImage", "SkiffSnapshot", "SkiffRuntime", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem", "CSkiffSpawn",
+                "SkiffImage", "SkiffSnapshot", "SkiffRuntime", "SkiffVolume", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem", "CSkiffSpawn",
                 "SkiffNetwork", "SkiffDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -109,7 +118,7 @@ let package = Package(
         .target(
             name: "SkiffAPI",
             dependencies: [
-                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffNetwork", "SkiffDNS",
+                "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffVolume", "SkiffNetwork", "SkiffDNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -126,7 +135,8 @@ let package = Package(
         .target(name: "SkiffCLI", swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
-        .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem", "SkiffVolume"], swiftSettings: strict),
+        .testTarget(name: "SkiffVolumeTests", dependencies: ["SkiffVolume", "SkiffSystem", "CZlib"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffDNS"], swiftSettings: strict),

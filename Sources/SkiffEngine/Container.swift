@@ -46,6 +46,8 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var portBindings: [PortBinding] = []
     public var publishAllPorts = false
     public var exposedPorts: [String] = []
+    /// Mount points that get an anonymous volume unless something else is
+    /// mounted there (the request's `Config.Volumes`, then the image's VOLUMEs).
     public var volumes: [String] = []
     public var extraHosts: [String] = []
     public var dns: [String] = []
@@ -53,7 +55,11 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var sysctls: [String: String] = [:]
     public var groupAdd: [String] = []
     public var tmpfs: [String: String] = [:]
-    public var binds: [String] = []
+    /// `-v` and `--mount`, in the order given (`-v` first).
+    public var mounts: [MountRequest] = []
+    public var volumesFrom: [VolumesFromRequest] = []
+    /// The driver for volumes made here ("" or nil: local).
+    public var volumeDriver: String?
 
     public init(image: String) {
         self.image = image
@@ -158,6 +164,8 @@ public struct Container: Codable, Sendable, Equatable {
     public var execIDs: [String] = []
     /// The network namespace and endpoints while it runs.
     public var sandbox: Sandbox?
+    /// Binds, volumes and tmpfs mounts, resolved at create.
+    public var mounts: [ContainerMount] = []
 
     public var shortID: String { String(id.prefix(12)) }
 }

@@ -57,12 +57,12 @@ extension Engine {
         try await resolveNetworking(&merged)
         for (key, value) in base?.labels ?? [:] where merged.labels[key] == nil { merged.labels[key] = value }
         for port in (base?.exposedPorts ?? [:]).keys where !merged.exposedPorts.contains(port) { merged.exposedPorts.append(port) }
-        for volume in (base?.volumes ?? [:]).keys where !merged.volumes.contains(volume) { merged.volumes.append(volume) }
+        for volume in (base?.volumes ?? [:]).keys.sorted() where !merged.volumes.contains(volume) { merged.volumes.append(volume) }
         let hostname = config.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? String(id.prefix(12))
         if config.tty { env = Self.mergeEnv(["TERM=xterm"], env) }
         env = Self.mergeEnv(["HOSTNAME=\(hostname)"], env)
 
-        let container = Container(
+        var container = Container(
             id: id, name: name ?? uniqueRandomName(), created: Clock.timestamp(), imageID: image.id.description,
             config: merged, state: ContainerState(), path: path, args: Array(argv.dropFirst()),
             entrypoint: entrypoint, cmd: cmd, env: env,
@@ -72,16 +72,23 @@ extension Engine {
             stopSignal: config.stopSignal ?? base?.stopSignal ?? "SIGTERM",
             healthcheck: healthcheck)
 
-        // The writable layer, mounted: start uses it as it is (the monitor unmounts it at exit).
+        // Volumes (made now, as dockerd does), then the writable layer, mounted:
+        // start uses it as it is (the monitor unmounts it at exit).
+        let (mounts, madeVolumes) = try resolveMounts(merged)
+        container.mounts = mounts
+        pendingMounts[id] = mounts
+        defer { pendingMounts[id] = nil }
         let dir = directory(id)
         do {
             try Directories.make(dir, mode: 0o710)
             try Directories.make(rootfsPath(id), mode: 0o755)
             try await images.prepareRootfs(for: image, key: id, at: rootfsPath(id))
+            try populateVolumes(container)
             try db.insert(container)
         } catch {
             images.removeRootfs(key: id, at: rootfsPath(id))
             Directories.removeTree(dir)
+            for name in madeVolumes { try? volumes.remove(name) }
             if let e = error as? EngineError { throw e }
             throw EngineError(.system, "create: \(error)")
         }

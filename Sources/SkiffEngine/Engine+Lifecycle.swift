@@ -55,6 +55,9 @@ extension Engine {
                 }
                 undo.append { try? OverlayMount.unmount(rootfs) }
             }
+            let starting = container
+            undo.append { self.releaseVolumes(of: starting) }
+            try prepareMounts(container)
             try await attachNetwork(&container, image: container.config.exposedPorts)
             try await writeContainerFiles(container)
             let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary,
@@ -203,6 +206,7 @@ extension Engine {
             if let error = status.error { container.state.error = error }
         }
         save(container)
+        if status.state == .exited { releaseVolumes(of: container) }
         if wasRunning && (status.state == .exited || status.state == .restarting) { resumeWaiters(id, exited: true) }
     }
 
@@ -227,6 +231,7 @@ extension Engine {
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
+        releaseVolumes(of: container)
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {
             try? await remove(id, force: true, volumes: true)
@@ -349,6 +354,8 @@ extension Engine {
         resumeWaiters(id, exited: true, removed: true)
         containers[id] = nil
         watched.remove(id)
+        releaseVolumes(of: container)
+        if volumes { removeAnonymousVolumes(of: container) }
         if container.sandbox != nil { await networks.detach(containerID: id) }
     }
 

@@ -5,6 +5,7 @@ import SkiffMonitor
 import SkiffNetwork
 import SkiffOCI
 import SkiffSystem
+import SkiffVolume
 
 /// How many containers are in each state (for `/info`).
 public struct ContainerCounts: Sendable, Equatable {
@@ -27,12 +28,16 @@ public actor Engine {
     /// The skiff-monitor executable.
     public nonisolated let monitorPath: String
     let db: ContainerDatabase
+    /// Volumes (`<data-root>/volumes`, `volumes.db`): changed only through the engine.
+    let volumes: VolumeStore
 
     var containers: [String: Container] = [:]
     var waiters: [String: [Waiter]] = [:]
     var pendingAttaches: [String: [PendingAttach]] = [:]
     var watched: Set<String> = []
     var execs: [String: ExecRecord] = [:]
+    /// The mounts of containers being created (awaiting their root): their volumes are in use.
+    var pendingMounts: [String: [ContainerMount]] = [:]
 
     /// Blocking work (monitors, mounts, files) runs on the engine's own thread.
     private nonisolated let executor = ThreadExecutor()
@@ -51,6 +56,7 @@ public actor Engine {
             try Directories.make(dir, mode: 0o711)
         }
         db = try ContainerDatabase(path: dataRoot + "/containers.db")
+        volumes = try VolumeStore(dataRoot: dataRoot)
         for container in try db.all() { containers[container.id] = container }
     }
 
@@ -73,6 +79,7 @@ public actor Engine {
                 try? await start(id)
             }
         }
+        releaseUnusedVolumes()
         let running = Set(containers.values.filter { $0.state.isRunning && $0.sandbox != nil }.map(\.id))
         try? await networks.recover(running: running)
         for id in containers.keys where !running.contains(id) && containers[id]?.sandbox != nil {

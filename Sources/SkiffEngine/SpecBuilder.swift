@@ -62,7 +62,10 @@ struct SpecBuilder {
         process.capabilities = .init(bounding: caps, effective: caps, permitted: caps)
         spec.process = process
 
-        // Mounts: Docker's standard set, then the container's files.
+        // Mounts: Docker's standard set less what the container mounts over, then the container's own.
+        let own = containerMounts()
+        let destinations = Set(own.map(\.destination))
+        let mountsDev = destinations.contains("/dev")
         var mounts = RuntimeSpec.defaultMounts.filter { $0.destination != "/dev/shm" }
         let shm = config.shmSize ?? 64 << 20
         mounts.append(.init(destination: "/dev/shm", type: "tmpfs", source: "shm",
@@ -74,19 +77,8 @@ struct SpecBuilder {
                 return m
             }
         }
-        for file in ["hosts", "hostname", "resolv.conf"] {
-            mounts.append(.init(destination: "/etc/" + file, type: "bind", source: directory + "/" + file,
-                                options: ["rbind", "rprivate"]))
-        }
-        for (path, options) in config.tmpfs.sorted(by: { $0.key < $1.key }) {
-            var opts = ["nosuid", "nodev", "noexec"]
-            if !options.isEmpty { opts += options.split(separator: ",").map(String.init) }
-            mounts.append(.init(destination: path, type: "tmpfs", source: "tmpfs", options: opts))
-        }
-        if config.initProcess, let initBinary {
-            mounts.append(.init(destination: Self.initPath, type: "bind", source: initBinary, options: ["bind", "ro"]))
-        }
-        spec.mounts = mounts
+        mounts = mounts.filter { !destinations.contains($0.destination) && !(mountsDev && $0.destination.hasPrefix("/dev/")) }
+        spec.mounts = mounts + own
 
         // Linux: namespaces, cgroup, resources, security.
         var linux = spec.linux!
@@ -105,8 +97,52 @@ struct SpecBuilder {
             linux.resources?.devices = [.init(allow: false, access: "rwm")] + Self.defaultDeviceRules
             linux.seccomp = try seccomp(capabilities: caps)
         }
+        // A shared or slave bind needs a root that passes propagation on (dockerd's rule).
+        let propagations = container.mounts.filter { $0.kind == .bind }.map(\.propagation)
+        if propagations.contains(where: { $0 == "shared" || $0 == "rshared" }) {
+            linux.rootfsPropagation = "shared"
+        } else if propagations.contains(where: { $0 == "slave" || $0 == "rslave" }) {
+            linux.rootfsPropagation = "rslave"
+        }
         spec.linux = linux
         return spec
+    }
+
+    /// The container's own mounts — binds, volumes, tmpfs, the hosts,
+    /// hostname and resolv.conf files unless it mounts something there,
+    /// the init — shallow first (a stable sort by depth, so `/a` never
+    /// hides `/a/b`). `--tmpfs` wins over a volume at the same place.
+    func containerMounts() -> [RuntimeSpec.Mount] {
+        let config = container.config
+        var own: [(depth: Int, mount: RuntimeSpec.Mount)] = []
+        func add(_ mount: RuntimeSpec.Mount) {
+            own.append((mount.destination.split(separator: "/").count, mount))
+        }
+        for (path, options) in config.tmpfs.sorted(by: { $0.key < $1.key }) {
+            var opts = ["nosuid", "nodev", "noexec"]
+            if !options.isEmpty { opts += options.split(separator: ",").map(String.init) }
+            add(.init(destination: path, type: "tmpfs", source: "tmpfs", options: opts))
+        }
+        for mount in container.mounts where config.tmpfs[mount.destination] == nil {
+            switch mount.kind {
+            case .tmpfs:
+                add(.init(destination: mount.destination, type: "tmpfs", source: "tmpfs",
+                          options: ["nosuid", "nodev", "noexec"] + mount.tmpfsOptions))
+            case .bind, .volume:
+                var options = [mount.nonRecursive ? "bind" : "rbind"]
+                if !mount.readWrite { options.append("ro") }
+                if !mount.propagation.isEmpty { options.append(mount.propagation) }
+                add(.init(destination: mount.destination, type: "bind", source: mount.source, options: options))
+            }
+        }
+        let taken = Set(own.map(\.mount.destination))
+        for file in ["hosts", "hostname", "resolv.conf"] where !taken.contains("/etc/" + file) {
+            add(.init(destination: "/etc/" + file, type: "bind", source: directory + "/" + file, options: ["rbind", "rprivate"]))
+        }
+        if config.initProcess, let initBinary {
+            add(.init(destination: Self.initPath, type: "bind", source: initBinary, options: ["bind", "ro"]))
+        }
+        return own.enumerated().sorted { ($0.element.depth, $0.offset) < ($1.element.depth, $1.offset) }.map(\.element.mount)
     }
 
     /// Docker's set with `--cap-add`/`--cap-drop` applied (all with --privileged).

@@ -62,7 +62,7 @@ import Testing
 
     @Test func unsupportedFieldsAreRefusedNotIgnored() {
         var host = HostConfig()
-        host.binds = ["/tmp:/x"]
+        host.mounts = [Mount(target: "/x", source: "alpine", type: "image")]
         #expect(message(request(host))?.contains("not supported") == true)
         host = HostConfig()
         host.logConfig = .init(type: "syslog", config: nil)

@@ -184,6 +184,9 @@ struct ContainerFilter {
                 c.config.image == image || c.imageID == image || c.imageID.hasPrefix("sha256:" + image)
                     || c.config.image == image + ":latest" || image == c.config.image + ":latest"
             }) { return false }
+            if let volumes = filters["volume"], !c.mounts.contains(where: { m in
+                volumes.contains { $0 == m.destination || $0 == (m.name ?? m.source) }
+            }) { return false }
             if !Self.labelsMatch(c.config.labels, filters["label"] ?? [], negated: []) { return false }
             if let before, c.created >= before.created { return false }
             if let since, c.created <= since.created { return false }

@@ -33,7 +33,6 @@ enum ContainerTranslation {
         config.stopSignal = c.stopSignal.flatMap { $0.isEmpty ? nil : $0 }
         config.stopTimeout = c.stopTimeout
         config.exposedPorts = (c.exposedPorts ?? [:]).keys.sorted()
-        config.volumes = (c.volumes ?? [:]).keys.sorted()
         if let hc = c.healthcheck, let test = hc.test, !test.isEmpty {
             config.healthcheck = Healthcheck(test: test, interval: hc.interval ?? 0, timeout: hc.timeout ?? 0,
                                              retries: hc.retries ?? 0, startPeriod: hc.startPeriod ?? 0)
@@ -163,10 +162,7 @@ enum ContainerTranslation {
         config.sysctls = h.sysctls ?? [:]
         config.groupAdd = h.groupAdd ?? []
         config.tmpfs = h.tmpfs ?? [:]
-        // Not yet: said plainly rather than ignored.
-        if !(h.binds ?? []).isEmpty || !(h.mounts ?? []).isEmpty || !(h.volumesFrom ?? []).isEmpty {
-            throw .badRequest("volumes and bind mounts are not supported by skiffd yet")
-        }
+        try MountTranslation.apply(h, volumes: c.volumes, to: &config)
         return config
     }
 
@@ -267,6 +263,10 @@ enum ContainerTranslation {
         h.sysctls = cfg.sysctls.isEmpty ? nil : cfg.sysctls
         h.groupAdd = cfg.groupAdd.isEmpty ? nil : cfg.groupAdd
         h.tmpfs = cfg.tmpfs.isEmpty ? nil : cfg.tmpfs
+        h.binds = MountTranslation.binds(cfg)
+        h.mounts = MountTranslation.mounts(cfg)
+        h.volumesFrom = cfg.volumesFrom.isEmpty ? nil : cfg.volumesFrom.map(\.text)
+        h.volumeDriver = cfg.volumeDriver ?? ""
         let r = cfg.resources
         h.memory = r.memory ?? 0
         h.memoryReservation = r.memoryReservation ?? 0
@@ -356,6 +356,7 @@ enum ContainerTranslation {
         response.restartCount = c.state.restartCount
         response.execIDs = c.execIDs.isEmpty ? nil : c.execIDs
         response.networkSettings = networkSettings(c, networks: networks)
+        response.mounts = MountTranslation.mountPoints(c)
         return response
     }
 
@@ -366,6 +367,7 @@ enum ContainerTranslation {
             created: RFC3339.parse(c.created) ?? 0, labels: c.config.labels, state: c.state.status.rawValue,
             status: statusText(c.state, now: now))
         summary.hostConfig.networkMode = c.config.networkMode
+        summary.mounts = MountTranslation.mountPoints(c)
         let published = c.state.isRunning ? c.sandbox?.ports ?? [] : []
         summary.ports = c.config.exposedPorts.flatMap { port -> [Port] in
             let parts = port.split(separator: "/")

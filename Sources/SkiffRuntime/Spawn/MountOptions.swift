@@ -15,12 +15,14 @@ struct MountEntry: Equatable {
     var sourceIsDirectory = true
 }
 
-/// Parses OCI mount options into mount(2) flags, the way runc does.
-struct MountOptions: Equatable {
-    var flags: UInt = 0
-    var propagation: UInt = 0
-    var data: [String] = []
-    var isBind = false
+/// Parses OCI mount options into mount(2) flags, the way runc does (also
+/// the local volume driver's `o=`).
+public struct MountOptions: Equatable, Sendable {
+    public var flags: UInt = 0
+    public var propagation: UInt = 0
+    /// File-system options (`size=64m`), in order.
+    public var data: [String] = []
+    public var isBind = false
 
     static let setFlags: [String: UInt] = [
         "bind": UInt(MS_BIND), "rbind": UInt(MS_BIND | MS_REC), "dirsync": UInt(MS_DIRSYNC),
@@ -45,7 +47,7 @@ struct MountOptions: Equatable {
     /// runc extensions with no meaning here.
     static let ignored: Set<String> = ["tmpcopyup", "idmap", "ridmap", "rrw", "recursive"]
 
-    init(_ options: [String]) {
+    public init(_ options: [String]) {
         for option in options {
             if let f = Self.setFlags[option] {
                 flags |= f
@@ -61,7 +63,7 @@ struct MountOptions: Equatable {
     }
 
     /// Flags a bind mount applies in a second, remounting step.
-    var remountFlags: UInt {
+    public var remountFlags: UInt {
         flags & ~UInt(MS_BIND | MS_REC | MS_REMOUNT)
     }
 }
