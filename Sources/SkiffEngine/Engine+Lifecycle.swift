@@ -33,7 +33,9 @@ extension Engine {
     /// that creates the container, connects waiting attaches, then lets it run.
     public func start(_ ref: String) async throws(EngineError) {
         let id = try resolveID(ref)
-        var container = containers[id]!
+        // A monitor that just ended is still being settled: start after it.
+        if watched.contains(id), containers[id]?.state.status == .exited { await waitForSettle(id) }
+        guard var container = containers[id] else { throw EngineError.noSuchContainer(ref) }
         switch container.state.status {
         case .running, .restarting: throw EngineError(.notModified, "container already started")
         case .paused: throw EngineError(.conflict, "cannot start a paused container, try unpause instead")
@@ -211,9 +213,13 @@ extension Engine {
     }
 
     /// The monitor is gone: its last status is final.
+    /// The container counts as watched until all of this is done: `start`
+    /// and `stop` wait for it (the network detach below suspends the actor).
     func monitorGone(_ id: String) async {
-        watched.remove(id)
-        guard containers[id] != nil else { return }
+        guard containers[id] != nil else {
+            watched.remove(id)
+            return
+        }
         // The monitor's last word, if it got to say it.
         if let status = readStatus(id), status.state == .exited { apply(id, status) }
         var container = containers[id]!
@@ -227,11 +233,12 @@ extension Engine {
         let hadNetwork = container.sandbox != nil
         container.sandbox = nil
         save(container)
-        if hadNetwork { await networks.detach(containerID: id) }
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
         releaseVolumes(of: container)
+        if hadNetwork { await networks.detach(containerID: id) }
+        watched.remove(id)
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {
             try? await remove(id, force: true, volumes: true)
@@ -327,7 +334,9 @@ extension Engine {
     /// `docker rm`: refuses a running container unless `force` (then kills it).
     public func remove(_ ref: String, force: Bool, volumes: Bool) async throws(EngineError) {
         let id = try resolveID(ref)
-        var container = containers[id]!
+        // An exited container whose monitor is still being settled: after it.
+        if watched.contains(id), containers[id]?.state.status == .exited { await waitForSettle(id) }
+        guard var container = containers[id] else { throw EngineError.noSuchContainer(ref) }
         if container.state.isRunning || watched.contains(id) {
             guard force else {
                 throw EngineError(.conflict, "cannot remove container \"/\(container.name)\": container is running: stop the container before removing or force remove")

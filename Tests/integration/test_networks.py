@@ -144,6 +144,23 @@ def test_inspect_shows_the_address_while_running(daemon):
         daemon.docker("rm", "-f", name)
 
 
+def test_stop_then_start_at_once_gets_a_working_network(daemon):
+    """Regression: the engine settled a stopped container's network while a
+    new start was already mounting its root (which it then unmounted)."""
+    name = unique("again")
+    daemon.docker("run", "-d", "--name", name, "-p", "18090:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+    try:
+        for _ in range(3):
+            daemon.docker("stop", "-t", "0", name)
+            daemon.docker("start", name)
+            wait_http(daemon, "http://127.0.0.1:18090/hostname")
+        daemon.docker("restart", "-t", "0", name)
+        wait_http(daemon, "http://127.0.0.1:18090/hostname")
+        assert len([l for l in ns_links(daemon) if l.startswith("veth")]) == 1
+    finally:
+        daemon.docker("rm", "-f", name)
+
+
 # MARK: - Published ports
 
 
