@@ -32,15 +32,20 @@ public enum SkiffCLI {
         }
         if let group = Registry.groups.first(where: { $0.name == name }) {
             let groupPath = "skiff " + name
-            guard let sub = args.popFirst(), sub != "--help", sub != "-h" else {
+            guard let sub = args.popFirst() else {
+                // docker's ShowHelp: the help goes to stderr when no subcommand is given.
+                Output.write(2, Help.group(path: groupPath, summary: group.summary, commands: group.commands))
+                return 0
+            }
+            guard sub != "--help", sub != "-h" else {
                 Output.write(1, Help.group(path: groupPath, summary: group.summary, commands: group.commands))
                 return 0
             }
             guard let spec = group.commands.first(where: { $0.name == sub || $0.aliases.contains(sub) }) else {
-                Output.error("skiff: unknown command: \(groupPath) \(sub)\n\nUsage:  \(groupPath)\n\nRun '\(groupPath) --help' for more information")
+                Output.error("skiff: unknown command: \(groupPath) \(sub)\n\nUsage:  \(groupPath)\(group.usage)\n\nRun '\(groupPath) --help' for more information")
                 return 1
             }
-            return run(path: groupPath + " " + sub, spec: spec, args: Array(args), session: session)
+            return run(path: groupPath + " " + spec.name, spec: spec, args: Array(args), session: session)
         }
         Output.error("skiff: unknown command: skiff \(name)\n\nRun 'skiff --help' for more information")
         return 1
@@ -65,7 +70,10 @@ public enum SkiffCLI {
             return 0
         }
         if let problem = argumentProblem(spec.arguments, count: flags.args.count, path: path) {
-            Output.error("skiff: \(problem)\n\nUsage:  \(path) \(spec.usage)\n\n\(problem.hasPrefix("'\(path)' requires at least") ? "See" : "Run") '\(path) --help' for more information")
+            // cobra's RequiresMinArgs says "See", its other validators "Run".
+            var see = false
+            if case .atLeast = spec.arguments { see = true }
+            Output.error("skiff: \(problem)\n\nUsage:  \(path) \(spec.usage)\n\n\(see ? "See" : "Run") '\(path) --help' for more information")
             return 1
         }
         do {

@@ -256,7 +256,7 @@ def normalize(text: str, *, names: dict[str, str] | None = None) -> str:
     text = re.sub(r"\b[0-9a-f]{12}\b", "<SHORTID>", text)
     text = _TIMES.sub("<TIME>", text)
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "<TIMESTAMP>", text)
-    text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \w+", "<DATE>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} [\w+-]+", "<DATE>", text)
     if "<TIME>" in text:
         # A relative time's length changes a table's column widths.
         text = re.sub(r" {2,}", "  ", text)

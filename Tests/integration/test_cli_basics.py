@@ -101,7 +101,8 @@ def test_help(skiff):
     assert "  -a, --all " in r.out and "--format string" in r.out
     assert skiff.run("container", "ls", "-h").out.startswith("Usage:  skiff container ls [OPTIONS]")
     assert "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]" in skiff.run("run", "--help").out
-    assert "Commands:" in skiff.run("image").out
+    assert "Commands:" in skiff.run("image").err  # docker's ShowHelp writes to stderr
+    assert "Commands:" in skiff.run("image", "--help").out
     assert skiff.run("help", "rm").out == skiff.run("rm", "--help").out
     root = skiff.run()
     assert root.rc == 0 and "Usage:  skiff [OPTIONS] COMMAND" in root.out

@@ -161,7 +161,8 @@ def test_image_prune(docker, skiff):
     for cli in (docker, skiff):
         r = cli.run("image", "prune", "-f", "--filter", "label=skiffcli.nothing=1")
         assert r.rc == 0 and r.out == "Total reclaimed space: 0B\n", r
+    # Answering no is a cancellation: docker exits 0 and prints nothing more.
     r = subprocess.run([skiff.binary, "-H", skiff.host, "image", "prune"], input="n\n", capture_output=True, text=True)
-    assert r.returncode == 1
+    assert r.returncode == 0
     assert r.stdout == "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] "
-    assert r.stderr == "image prune has been cancelled\n"
+    assert r.stderr == ""

@@ -17,6 +17,8 @@ struct CommandSpec: Sendable {
     /// The usage after the command's path: "[OPTIONS] CONTAINER [CONTAINER...]".
     let usage: String
     let summary: String
+    /// The help's longer description, where docker has one (else the summary).
+    var description: String?
     /// Every path the command is reachable by, for the help's "Aliases:" section.
     var aliasPaths: [String] = []
     var flags: [Flag] = []

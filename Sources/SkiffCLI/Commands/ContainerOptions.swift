@@ -61,7 +61,7 @@ enum ContainerOptions {
         .value("kernel-memory", .bytes, "Kernel memory limit"),
         .list("label", "l", .label, "Set meta data on a container"),
         .list("label-file", .list, "Read in a line delimited file of labels"),
-        .list("link", .list, "Add link to another container"),
+        .list("link", .link, "Add link to another container"),
         .list("link-local-ip", .list, "Container IPv4/IPv6 link-local addresses"),
         .value("log-driver", .string, "Logging driver for the container"),
         .list("log-opt", .list, "Log driver options"),

@@ -80,14 +80,18 @@ enum InspectCommand {
             ("network", { try client.raw("/networks/\(Query.escapePath($0))") }),
             ("volume", { try client.raw("/volumes/\(Query.escapePath($0))") }),
         ]
+        // Objects by id (volumes, which have none, by name) → their kind.
         var kinds: [String: String] = [:]
+        let key = { (value: JSON) -> String in value["Id"]?.string ?? value["Name"]?.string ?? "" }
         let view = { (value: JSON) -> JSON in
-            kinds[value["Id"]?.string ?? ""] == "image" ? imageView(value) : value
+            kinds[key(value)] == "image" ? imageView(value) : value
         }
         let goType = { (value: JSON) -> GoType? in
-            switch kinds[value["Id"]?.string ?? ""] {
+            switch kinds[key(value)] {
             case "container": return DockerTypes.container
             case "image": return DockerTypes.image
+            case "network": return DockerTypes.network
+            case "volume": return DockerTypes.volume
             default: return nil
             }
         }
@@ -96,7 +100,7 @@ enum InspectCommand {
                 do {
                     let raw = try lookup(ref)
                     if size && kind != "container" { Output.error("WARNING: --size ignored for \(kind)") }
-                    if let id = (try? JSON.parse(raw))?["Id"]?.string { kinds[id] = kind }
+                    if let object = try? JSON.parse(raw) { kinds[key(object)] = kind }
                     return raw
                 } catch let error as DaemonError where type.isEmpty && (error.isNotFound || error.statusCode == 501) {
                     continue

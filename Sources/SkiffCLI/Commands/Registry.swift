@@ -1,8 +1,10 @@
 /// Every command by the names docker gives it: top-level commands and the `container`,
-/// `image` and `system` management commands.
+/// `image`, `network`, `system` and `volume` management commands.
 enum Registry {
     struct Group: Sendable {
         let name: String
+        /// What follows the name in docker's `Use` (" COMMAND" for volume only).
+        var usage = ""
         let summary: String
         let commands: [CommandSpec]
     }
@@ -10,7 +12,7 @@ enum Registry {
     static let topLevel: [CommandSpec] = [
         AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
         ImportCommand.spec, InfoCommand.spec, InspectCommand.spec, KillCommand.spec, LoadCommand.spec, LogsCommand.spec,
-        ListCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []), RemoveImageCommand.spec,
+        ListCommand.spec, PortCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []), RemoveImageCommand.spec,
         RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec, VersionCommand.spec,
         WaitCommand.spec, help,
     ]
@@ -18,7 +20,7 @@ enum Registry {
     static let groups: [Group] = [
         Group(name: "container", summary: "Manage containers", commands: [
             AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, InspectCommand.container, KillCommand.spec,
-            LogsCommand.spec, named(ListCommand.spec, "ls", aliases: ["list", "ps"]), PruneCommand.containers,
+            LogsCommand.spec, named(ListCommand.spec, "ls", aliases: ["list", "ps"]), PortCommand.spec, PruneCommand.containers,
             StopCommand.restart, RemoveCommand.spec, RunCommand.spec, StartCommand.spec, StopCommand.stop, WaitCommand.spec,
         ]),
         Group(name: "image", summary: "Manage images", commands: [
@@ -26,7 +28,14 @@ enum Registry {
             named(ImagesCommand.spec, "ls", aliases: ["list"]), PruneCommand.images,
             named(RemoveImageCommand.spec, "rm", aliases: ["remove"]), SaveCommand.spec, TagCommand.spec,
         ]),
+        Group(name: "network", summary: "Manage networks", commands: [
+            NetworkCommand.connect, NetworkCreateCommand.spec, NetworkCommand.disconnect, NetworkCommand.inspect,
+            NetworkCommand.list, PruneCommand.networks, NetworkCommand.remove,
+        ]),
         Group(name: "system", summary: "Manage skiff", commands: [InfoCommand.spec]),
+        Group(name: "volume", usage: " COMMAND", summary: "Manage volumes", commands: [
+            VolumeCommand.create, VolumeCommand.inspect, VolumeCommand.list, PruneCommand.volumes, VolumeCommand.remove,
+        ]),
     ]
 
     /// `skiff help [COMMAND...]`.
@@ -38,7 +47,7 @@ enum Registry {
         }
         if let group = groups.first(where: { $0.name == name }) {
             if let sub = args.first, let spec = group.commands.first(where: { $0.name == sub || $0.aliases.contains(sub) }) {
-                Output.write(1, Help.command(path: "skiff \(name) \(sub)", spec: spec))
+                Output.write(1, Help.command(path: "skiff \(name) \(spec.name)", spec: spec))
             } else {
                 Output.write(1, Help.group(path: "skiff " + name, summary: group.summary, commands: group.commands))
             }
@@ -51,7 +60,8 @@ enum Registry {
 
     private static func named(_ spec: CommandSpec, _ name: String, aliases: [String]) -> CommandSpec {
         CommandSpec(
-            name: name, aliases: aliases, usage: spec.usage, summary: spec.summary, aliasPaths: spec.aliasPaths,
+            name: name, aliases: aliases, usage: spec.usage, summary: spec.summary, description: spec.description,
+            aliasPaths: spec.aliasPaths,
             flags: spec.flags, interspersed: spec.interspersed, shortHelp: spec.shortHelp, arguments: spec.arguments, run: spec.run)
     }
 }

@@ -48,6 +48,20 @@ struct Flag: Sendable {
         Flag(name: name, short: short, kind: .list(type), help: help, defaultText: nil, hidden: false, aliasOf: nil)
     }
 
+    /// A repeatable `key=value` flag (docker's MapOpts), shown with "(default map[])".
+    static func map(_ name: String, _ help: String) -> Flag {
+        Flag(name: name, short: nil, kind: .list(.map), help: help, defaultText: "map[]", hidden: false, aliasOf: nil)
+    }
+
+    static func map(_ name: String, _ short: Character, _ help: String) -> Flag {
+        Flag(name: name, short: short, kind: .list(.map), help: help, defaultText: "map[]", hidden: false, aliasOf: nil)
+    }
+
+    /// A bool flag that is true unless given as false.
+    static func bool(_ name: String, _ help: String, default value: Bool) -> Flag {
+        Flag(name: name, short: nil, kind: .bool, help: help, defaultText: value ? "true" : nil, hidden: false, aliasOf: nil)
+    }
+
     var key: String { aliasOf ?? name }
 
     /// The flag, deprecated with this advice (hidden from the help).
@@ -78,11 +92,16 @@ struct Flag: Sendable {
 /// A flag value's type: its name in the help and the check pflag runs when it is set.
 enum ValueType: Sendable {
     case string, list, stringArray, filter, int, int64, uint16, uint64, duration, bytes, memSwap, decimal, map, ulimit, attach, env, label, mount
+    /// pflag's StringSlice: every value is a CSV record (`--subnet a,b`).
+    case stringSlice
+    /// A link, `name[:alias]` (opts.ValidateLink).
+    case link
 
     var usageName: String {
         switch self {
         case .string: return "string"
-        case .list, .attach, .env, .label: return "list"
+        case .list, .attach, .env, .label, .link: return "list"
+        case .stringSlice: return "strings"
         case .stringArray: return "stringArray"
         case .filter: return "filter"
         case .int: return "int"
@@ -129,8 +148,15 @@ enum ValueType: Sendable {
             let name = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             return name.trimmingCharacters(in: " \t") == "" ? "invalid environment variable: \(value)" : nil
         case .label:
-            let name = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            return name.trimmingCharacters(in: " \t") == "" ? "invalid label '\(value)': empty name" : nil
+            var name = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            while let c = name.first, c == " " || c == "\t" { name.removeFirst() }
+            if name.isEmpty { return "invalid label '\(value)': empty name" }
+            return name.contains(where: { $0 == " " || $0 == "\t" }) ? "label '\(name)' contains whitespaces" : nil
+        case .stringSlice:
+            do { _ = try CSV.record(value); return nil } catch { return error.message }
+        case .link:
+            if value.isEmpty { return "empty string specified for links" }
+            return value.split(separator: ":", omittingEmptySubsequences: false).count > 2 ? "bad format for links: \(value)" : nil
         }
     }
 }

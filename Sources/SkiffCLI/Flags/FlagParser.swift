@@ -42,6 +42,21 @@ struct ParsedFlags {
 
     func strings(_ name: String) -> [String] { values[name] ?? [] }
 
+    /// A StringSlice flag's values: every occurrence split as a CSV record (already checked
+    /// while parsing).
+    func slice(_ name: String) -> [String] { strings(name).flatMap { (try? CSV.record($0)) ?? [] } }
+
+    /// A map flag's values (`--opt k=v`, `--label k`: empty value) as a JSON object, the last
+    /// value of a key winning, keys sorted as Go marshals a map.
+    func map(_ name: String) -> JSON {
+        var values: [String: String] = [:]
+        for entry in strings(name) {
+            let (k, v) = cut(entry, "=")
+            values[k] = v ?? ""
+        }
+        return .object(JSONObject(values.sorted { $0.key < $1.key }.map { (key: $0.key, value: JSON.string($0.value)) }))
+    }
+
     /// The value of an int flag (already checked while parsing).
     func int(_ name: String) -> Int? { string(name).flatMap(GoParse.int) }
 

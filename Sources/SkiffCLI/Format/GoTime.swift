@@ -16,6 +16,27 @@ enum GoTime {
         return s + " " + offset(tm, colon: false) + " " + zoneName(tm)
     }
 
+    /// A time decoded from JSON as Go prints it (`Time.String`), in the zone it was written
+    /// with: "Z" is UTC; an offset is the local zone when it is the local offset at that
+    /// instant, else a zone named by the offset ("+0100 +0100"). Nil if not RFC 3339.
+    static func string(rfc3339 text: String) -> String? {
+        guard let (seconds, nanos) = parse(text), text.utf8.count >= 20 else { return nil }
+        var s = String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(8))
+        if nanos > 0 {
+            var frac = String(nanos)
+            frac = String(repeating: "0", count: 9 - frac.count) + frac
+            while frac.hasSuffix("0") { frac.removeLast() }
+            s += "." + frac
+        }
+        let zone = text.dropFirst(19).drop { $0 == "." || $0.isASCII && $0.isNumber }
+        guard zone.count == 6, let h = Int(zone.dropFirst().prefix(2)), let m = Int(zone.suffix(2)) else { return s + " +0000 UTC" }
+        let offset = (zone.first == "-" ? -1 : 1) * (h * 3600 + m * 60)
+        let tm = local(seconds)
+        if Int(tm.tm_gmtoff) == offset { return s + " " + self.offset(tm, colon: false) + " " + zoneName(tm) }
+        let name = String(zone.first!) + two(Int32(h)) + two(Int32(m))
+        return s + " " + name + " " + name
+    }
+
     /// RFC 3339 in the local zone ("2006-01-02T15:04:05Z07:00").
     static func rfc3339(seconds: Int64) -> String {
         let tm = local(seconds)

@@ -4,10 +4,12 @@
 /// `missingkey=error`; failures are collected and reported together.
 enum Inspector {
     /// `type` gives an object's Go type (nil: raw JSON only); `view` adjusts an object where
-    /// docker's typed structs marshal differently from the daemon's JSON.
+    /// docker's typed structs marshal differently from the daemon's JSON; without
+    /// `rawFallback` a template runs on the typed struct only (docker keeps no raw bytes for
+    /// volumes).
     static func run(
         references: [String], format: String?, type: (JSON) -> GoType? = { _ in nil }, view: (JSON) -> JSON = { $0 },
-        lookup: (String) throws -> [UInt8]
+        rawFallback: Bool = true, lookup: (String) throws -> [UInt8]
     ) throws {
         let format = format ?? ""
         var template: GoTemplate?
@@ -29,7 +31,9 @@ enum Inspector {
             }
             do {
                 let value = view(try JSON.parse(raw))
-                if let goType = type(value), let typed = try? template.execute(.typed(value, goType)) {
+                if let goType = type(value), !rawFallback {
+                    output += try template.execute(.typed(value, goType)) + "\n"
+                } else if let goType = type(value), let typed = try? template.execute(.typed(value, goType)) {
                     output += typed + "\n"
                 } else {
                     output += try template.execute(.json(value), missingKeyIsError: true) + "\n"

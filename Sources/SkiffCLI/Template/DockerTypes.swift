@@ -1,9 +1,17 @@
 /// The API structs docker's CLI decodes inspect answers into (API 1.47), as far as
-/// templates can tell them apart from plain JSON. Fields: `GoName[=JsonKey]:type` with
-/// types s i b f any dur {} [T] {T} *T Name.
+/// templates can tell them apart from plain JSON. Fields: `GoName[=JsonKey][?]:type` with
+/// types s i b f any dur time {} [T] {T} *T Name; `?` marks `omitempty`.
+/// Structs in `complete` list every field, so `json` marshals them as Go does.
 enum DockerTypes {
     static let container = GoType.structure("ContainerJSON")
     static let image = GoType.structure("ImageInspect")
+    static let network = GoType.structure("NetworkInspect")
+    static let volume = GoType.structure("Volume")
+
+    static let complete: Set<String> = [
+        "NetworkInspect", "IPAM", "IPAMConfig", "ConfigReference", "EndpointResource", "PeerInfo", "ServiceInfo", "NetworkTask",
+        "Volume", "UsageData",
+    ]
 
     private static let definitions: [(name: String, goName: String, fields: String)] = [
         ("ContainerJSON", "container.InspectResponse", """
@@ -67,22 +75,44 @@ enum DockerTypes {
             StopSignal:s ArgsEscaped:b Healthcheck:*HealthConfig OnBuild:[s] Shell:[s]
             """),
         ("RootFS", "image.RootFS", "Type:s Layers:[s]"),
+        ("NetworkInspect", "network.Inspect", """
+            Name:s ID=Id:s Created:time Scope:s Driver:s EnableIPv4:b EnableIPv6:b IPAM:IPAM Internal:b Attachable:b \
+            Ingress:b ConfigFrom:ConfigReference ConfigOnly:b Containers:{EndpointResource} Options:{s} Labels:{s} \
+            Peers?:[PeerInfo] Services?:{ServiceInfo}
+            """),
+        ("IPAM", "network.IPAM", "Driver:s Options:{s} Config:[IPAMConfig]"),
+        ("IPAMConfig", "network.IPAMConfig", "Subnet?:s IPRange?:s Gateway?:s AuxAddress=AuxiliaryAddresses?:{s}"),
+        ("ConfigReference", "network.ConfigReference", "Network:s"),
+        ("EndpointResource", "network.EndpointResource", "Name:s EndpointID:s MacAddress:s IPv4Address:s IPv6Address:s"),
+        ("PeerInfo", "network.PeerInfo", "Name:s IP:s"),
+        ("ServiceInfo", "network.ServiceInfo", "VIP:s Ports:[s] LocalLBIndex:i Tasks:[NetworkTask]"),
+        ("NetworkTask", "network.Task", "Name:s EndpointID:s EndpointIP:s Info:{s}"),
+        ("Volume", "volume.Volume", """
+            ClusterVolume?:*any CreatedAt?:s Driver:s Labels:{s} Mountpoint:s Name:s Options:{s} Scope:s Status?:{any} \
+            UsageData?:*UsageData
+            """),
+        ("UsageData", "volume.UsageData", "RefCount:i Size:i"),
         ("ImageMetadata", "image.Metadata", "LastTagTime:any"),
     ]
 
     static let structs: [String: GoStruct] = {
         var out: [String: GoStruct] = [:]
         for d in definitions {
+            var omitEmpty: Set<String> = []
             let fields = d.fields.split(separator: " ").map { spec -> (go: String, json: String, type: GoType) in
                 let colon = spec.firstIndex(of: ":")!
-                let names = spec[..<colon]
+                var names = spec[..<colon]
                 let type = GoType.parse(spec[spec.index(after: colon)...])
+                let optional = names.hasSuffix("?")
+                if optional { names = names.dropLast() }
+                var field = (go: String(names), json: String(names), type: type)
                 if let eq = names.firstIndex(of: "=") {
-                    return (String(names[..<eq]), String(names[names.index(after: eq)...]), type)
+                    field = (String(names[..<eq]), String(names[names.index(after: eq)...]), type)
                 }
-                return (String(names), String(names), type)
+                if optional { omitEmpty.insert(field.go) }
+                return field
             }
-            out[d.name] = GoStruct(goName: d.goName, fields: fields)
+            out[d.name] = GoStruct(goName: d.goName, fields: fields, omitEmpty: omitEmpty, complete: complete.contains(d.name))
         }
         return out
     }()

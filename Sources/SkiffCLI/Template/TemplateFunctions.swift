@@ -162,6 +162,7 @@ enum TemplateFunctions {
         case "json":
             try count(name, args, 1)
             if case .record(let r) = args[0] { return .string(r.json.compactEscapingHTML) }
+            if case .typed(let j, let t) = typedArgs[0] { return .string(t.marshal(j).compact) }
             return .string(args[0].jsonValue.compact)
         case "split":
             try count(name, args, 2)

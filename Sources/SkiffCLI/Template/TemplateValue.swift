@@ -71,7 +71,14 @@ enum TemplateValue {
             case (.null, .slice): return "[]"
             case (.null, .map): return "map[]"
             case (.number(let n), .duration): return GoDuration.string(Int64(n) ?? 0)
+            case (.string(let s), .time): return GoTime.string(rfc3339: s) ?? s
             case (.object, .emptyStruct): return "{}"
+            case (.object(let o), _) where t.structure != nil:
+                // fmt's %v of a struct: its fields in order, space-separated (pointers are
+                // shown as what they point to: Go's addresses could not match anyway).
+                return "{" + t.structure!.fields.map {
+                    TemplateValue.typed(o[$0.json] ?? $0.type.zero, $0.type).printed
+                }.joined(separator: " ") + "}"
             case (.object(let o), .map(let element)):
                 return "map[" + o.members.sorted { $0.key < $1.key }.map {
                     $0.key + ":" + TemplateValue.typed($0.value, element).printed
