@@ -8,6 +8,7 @@ func registerSystemRoutes(_ router: inout Router, engine: Engine, daemon: Daemon
 
     let pingHeaders: [(name: String, value: String)] = [
         ("Builder-Version", "1"), ("Cache-Control", "no-cache, no-store, must-revalidate"), ("Pragma", "no-cache"),
+        ("Swarm", "inactive"),
         ("Content-Type", "text/plain; charset=utf-8"),
     ]
     router.get("/_ping") { _ in APIResponse(headers: pingHeaders, body: .bytes(Array("OK".utf8))) }
