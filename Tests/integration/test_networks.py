@@ -441,6 +441,24 @@ def test_add_host_gateway_and_dns_options(daemon):
     assert "nameserver 10.9.9.9" in text
 
 
+def test_docker_py_networks_and_ports(daemon):
+    client = daemon.client()
+    net = client.networks.create(unique("py"), driver="bridge", labels={"made-by": "docker-py"})
+    c = client.containers.run("busybox", ["httpd", "-f", "-p", "80", "-h", "/etc"], detach=True,
+                              network=net.name, ports={"80/tcp": ("127.0.0.1", 18095)})
+    try:
+        c.reload()
+        assert c.ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18095"}]}
+        assert c.attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
+        wait_http(daemon, "http://127.0.0.1:18095/hostname")
+        net.reload()
+        assert c.id in net.attrs["Containers"] and net.attrs["Labels"] == {"made-by": "docker-py"}
+        assert [n.name for n in client.networks.list(names=[net.name])] == [net.name]
+    finally:
+        c.remove(force=True)
+        net.remove()
+
+
 # MARK: - Cleanup
 
 
