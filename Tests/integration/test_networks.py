@@ -459,6 +459,34 @@ def test_docker_py_networks_and_ports(daemon):
         net.remove()
 
 
+def test_daemon_restart_keeps_running_networks_and_cleans_the_rest(daemon):
+    keep, gone = unique("keep"), unique("gone")
+    httpd(daemon.docker, keep, "-p", "18096:80")
+    daemon.docker("run", "-d", "--name", gone, "busybox", "sleep", "300")
+    keep_ip = daemon.out("inspect", "-f", "{{.NetworkSettings.IPAddress}}", keep)
+    gone_pid = int(daemon.out("inspect", "-f", "{{.State.Pid}}", gone))
+    try:
+        # The daemon dies; meanwhile one container exits (its monitor records it and goes).
+        daemon.proc.kill()
+        daemon.proc.wait()
+        os.kill(gone_pid, 9)
+        time.sleep(0.5)
+        daemon.start()
+        # The running one kept its address and its published port.
+        assert daemon.out("inspect", "-f", "{{.NetworkSettings.IPAddress}}", keep) == keep_ip
+        wait_http(daemon, "http://127.0.0.1:18096/hostname")
+        # The dead one's veth and namespace are gone; a new container never gets the live address.
+        for _ in range(50):
+            if daemon.out("inspect", "-f", "{{.State.Status}}", gone) == "exited":
+                break
+            time.sleep(0.1)
+        assert len([l for l in ns_links(daemon) if l.startswith("veth")]) == 1
+        fresh = daemon.out("run", "--rm", "busybox", "sh", "-c", "ip -o -4 addr show eth0")
+        assert f" {keep_ip}/" not in fresh
+    finally:
+        daemon.docker("rm", "-f", keep, gone, check=False)
+
+
 # MARK: - Cleanup
 
 
