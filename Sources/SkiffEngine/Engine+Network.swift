@@ -237,7 +237,8 @@ extension Engine {
         if !container.config.dns.isEmpty {
             servers = container.config.dns
         } else if let first = container.sandbox?.endpoints.first,
-                  let network = try? await networks.network(first.networkID), network.hasDNS, let gateway = network.gateway {
+                  let network = try? await networks.network(first.networkID), network.hasDNS,
+                  await networks.servesDNS(network.id), let gateway = network.gateway {
             servers = [gateway.description]
         } else if servers.isEmpty && container.config.networkMode != "host" {
             servers = ["8.8.8.8", "8.8.4.4"]

@@ -278,7 +278,7 @@ public actor Networks {
         refreshNames()
         if var host = try? Netlink() {
             for network in networks.values where network.hasDNS {
-                if let bridge = network.bridge, (try? host.linkIndex(bridge)) != nil { try? startDNS(network) }
+                if let bridge = network.bridge, (try? host.linkIndex(bridge)) != nil { startDNS(network) }
             }
         }
     }
@@ -354,7 +354,7 @@ public actor Networks {
     private func ensureBridge(_ network: Network, _ host: inout Netlink) throws(NetworkError) -> Int32 {
         let name = network.bridge!
         if let index = try host.linkIndex(name) {
-            try startDNS(network)
+            startDNS(network)
             return index
         }
         try host.createBridge(name)
@@ -371,14 +371,19 @@ public actor Networks {
         // Published ports reached from 127.0.0.1 are routed to the bridge (as Docker without its proxy).
         Sysctl.set("net/ipv4/conf/\(name)/route_localnet", "1")
         Sysctl.set("net/ipv4/ip_forward", "1")
-        try startDNS(network)
+        startDNS(network)
         return index
     }
 
+    /// Whether network `id`'s DNS server runs (its containers' resolv.conf points at it).
+    public func servesDNS(_ id: String) -> Bool { dnsServers[id] != nil }
+
     /// The network's DNS server on its gateway (user-defined networks): its
     /// containers' names and aliases, the rest forwarded to the host's
-    /// resolvers (none for `--internal` networks).
-    private func startDNS(_ network: Network) throws(NetworkError) {
+    /// resolvers (none for `--internal` networks). If it cannot bind (another
+    /// server holds port 53 on every address), containers use the host's
+    /// resolvers instead, and the daemon's log says why.
+    private func startDNS(_ network: Network) {
         guard network.hasDNS, dnsServers[network.id] == nil, let gateway = network.gateway else { return }
         var upstreams = DNSServerConfig.upstreams()
         if upstreams.isEmpty { upstreams = ["8.8.8.8", "8.8.4.4"].compactMap { DNSUpstream($0) } }
@@ -393,7 +398,8 @@ public actor Networks {
                 return isInternal ? .addresses([]) : .forward
             }
         } catch {
-            throw NetworkError(.system, "DNS server of network \(network.name): \(error)")
+            let line = "time=\"\(Timestamp.now())\" level=warning msg=\"DNS server of network \(network.name): \(error); its containers use the host's resolvers\"\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
         }
     }
 
