@@ -39,12 +39,10 @@ def skiff_binary() -> str | None:
     env = os.environ.get("SKIFF_CLI")
     if env:
         return env if os.access(env, os.X_OK) else None
-    for build in (".build-cli", ".build"):
-        for conf in ("release", "debug"):
-            p = REPO / build / conf / "skiff"
-            if p.is_file() and os.access(p, os.X_OK):
-                return str(p)
-    return None
+    # The newest build: a stale release binary must not shadow a fresh debug one.
+    found = [p for build in (".build-cli", ".build") for conf in ("release", "debug")
+             if (p := REPO / build / conf / "skiff").is_file() and os.access(p, os.X_OK)]
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
 @dataclass

@@ -441,6 +441,26 @@ def test_add_host_gateway_and_dns_options(daemon):
     assert "nameserver 10.9.9.9" in text
 
 
+def test_port_53_taken_on_every_address_falls_back_to_the_hosts_resolvers(daemon):
+    """Another DNS server on 0.0.0.0:53 (dnsmasq's default): the network still works."""
+    holder = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", "python3", "-c",
+                               "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                               "s.bind(('0.0.0.0', 53)); print('bound', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE)
+    net = unique("taken")
+    try:
+        assert holder.stdout.readline() == b"bound\n"
+        daemon.docker("network", "create", net)
+        text = daemon.out("run", "--rm", "--network", net, "busybox", "cat", "/etc/resolv.conf")
+        gateway = json.loads(daemon.out("network", "inspect", net))[0]["IPAM"]["Config"][0]["Gateway"]
+        assert f"nameserver {gateway}" not in text and "nameserver" in text
+        assert "DNS server of network" in daemon.log.read_text()
+    finally:
+        holder.kill()
+        holder.wait()
+        daemon.docker("network", "rm", net, check=False)
+
+
 def test_docker_py_networks_and_ports(daemon):
     client = daemon.client()
     net = client.networks.create(unique("py"), driver="bridge", labels={"made-by": "docker-py"})
