@@ -500,6 +500,20 @@ def test_failing_prestart_hook_fails_create(runtime, bundle, cid):
     assert not ocitest.existing_cgroup_dirs(b.cgroups_path)
 
 
+def test_a_hook_that_never_reads_its_stdin_fails_cleanly(runtime, bundle, cid):
+    """Regression: the state written to a hook that had already exited
+    killed skiff-runtime with SIGPIPE (rc -13), leaving its cgroup behind.
+    A hook that exits at once wins that race often enough in 30 tries."""
+    def mut(c):
+        c["hooks"] = {"prestart": [{"path": "/bin/true"}]}
+    b = bundle(["true"], mutate=mut)
+    for i in range(30):
+        r = runtime.run(b, f"{cid}-{i}")
+        assert r.rc == 0, r
+        runtime.delete(f"{cid}-{i}", force=True)
+    assert not ocitest.existing_cgroup_dirs(b.cgroups_path)
+
+
 def test_failing_poststart_hook(runtime, bundle, cid):
     # runtime-spec: "If any poststart hook fails, the runtime MUST log a
     # warning, but the remaining hooks and lifecycle continue".  crun does

@@ -20,8 +20,12 @@ enum HookRunner {
     }
 
     static func run(_ hook: RuntimeSpec.Hook, stdin: [UInt8], name: String) throws(RuntimeError) {
+        // A socket, not a pipe: a hook that exits without reading its stdin
+        // (`/bin/false`) must fail the hook, not kill the runtime with SIGPIPE.
         var pipefd: [Int32] = [-1, -1]
-        guard skiff_pipe_cloexec(&pipefd) == 0 else { throw .system("hook", "pipe") }
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pipefd) == 0 else {
+            throw .system("hook", "socketpair")
+        }
         let args = hook.args ?? [hook.path]
         let env = hook.env ?? []
         var actions = posix_spawn_file_actions_t()
@@ -40,7 +44,7 @@ enum HookRunner {
             close(pipefd[1])
             throw .system("hook", "\(name): spawn", errno: rc)
         }
-        _ = stdin.withUnsafeBytes { write(pipefd[1], $0.baseAddress, $0.count) }
+        _ = stdin.withUnsafeBytes { send(pipefd[1], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         close(pipefd[1])
 
         let status = try wait(pid, timeoutSeconds: hook.timeout, name: name)
