@@ -7,9 +7,9 @@
 # Measures, round-robin (every round runs each engine once per measurement,
 # the order rotating from round to round, so that drift of this shared, noisy
 # machine hits all columns alike):
-#   run --rm true     `run --rm busybox true`; docker and podman get
-#                     `--network none`: skiff containers have only a loopback
-#                     interface today, so that is the like-for-like comparison
+#   run --rm true     `run --rm busybox true`; every container here gets
+#                     `--network none` (bench/network.sh measures what the
+#                     default bridge adds)
 #   run -d sleep      `run -d busybox sleep 1000`, then `stop -t 1` (PID 1 is
 #                     sleep, which ignores TERM: stop waits out its second and
 #                     kills), then `rm`; each step and the three end to end
@@ -194,8 +194,8 @@ eng() {
         podman) "${PM[@]}" "$@" ;;
     esac
 }
-# docker and podman get --network none where skiff has only loopback
-netflag() { case $1 in skiff) ;; *) echo "--network=none" ;; esac; }
+# every engine gets --network none: bench/network.sh measures what the bridge adds
+netflag() { echo "--network=none"; }
 
 # podman: its own storage, runroot, tmp and network config; nofile/nproc it
 # may set (root here lacks CAP_SYS_RESOURCE for its default 1048576).
@@ -526,8 +526,8 @@ rows = [
 ]
 def ratio(a, b):
     return "" if not a or not b else f"{a / b:.1f}x"
-print(f"Medians of {rounds} interleaved rounds (ms); docker and podman with `--network none` "
-      "(skiff's containers have loopback only).\n")
+print(f"Medians of {rounds} interleaved rounds (ms); every engine with `--network none` "
+      "(bench/network.sh measures the bridge).\n")
 head = ["measurement"] + [f"{c}" for c in cols] + ["docker/skiff", "podman/skiff"]
 print("| " + " | ".join(head) + " |")
 print("|---|" + "---:|" * (len(head) - 1))
