@@ -13,7 +13,13 @@ struct NetworkDatabase: Sendable {
         do {
             var config = Configuration()
             config.busyMode = .timeout(10)
+            // Endpoints are rebuilt from the running containers at every start: a
+            // change lost to a power cut costs nothing, so commits do not wait for the disk.
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
             queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
             try Self.migrator.migrate(queue)
         } catch {
             throw NetworkError(.system, "network database \(path): \(error)")
@@ -79,19 +85,13 @@ struct NetworkDatabase: Sendable {
             let used = Set(try String.fetchAll(db, sql: "SELECT address FROM endpoint WHERE network_id = ?", arguments: [endpoint.networkID])
                 .compactMap { IPv4Address($0) })
             result.address = try choose(used)
+            result.mac = MACAddress(for: result.address).description
             let data = try JSONEncoder().encode(result)
             try db.execute(sql: """
                 INSERT INTO endpoint (id, network_id, container_id, address, record) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [result.id, result.networkID, result.containerID, result.address.description, data])
         }
         return result
-    }
-
-    func update(_ endpoint: Endpoint) throws(NetworkError) {
-        let data = try encode(endpoint)
-        try write("save endpoint of \(endpoint.containerID.prefix(12))") { db in
-            try db.execute(sql: "UPDATE endpoint SET record = ? WHERE id = ?", arguments: [data, endpoint.id])
-        }
     }
 
     func deleteEndpoint(id: String) throws(NetworkError) {

@@ -312,14 +312,13 @@ public actor Networks {
             id: Self.randomID(), networkID: network.id, containerID: containerID, containerName: name,
             address: IPv4Address(0), prefix: subnet.prefix, gateway: network.isInternal ? nil : network.gateway,
             mac: "", hostInterface: "veth" + Self.randomID().prefix(7), interface: interface,
-            dnsNames: dnsNames, aliases: request.aliases, ports: [])
+            dnsNames: dnsNames, aliases: request.aliases, ports: try allocatePorts(ports))
         endpoint = try db.insert(endpoint) { (used) throws(NetworkError) -> IPv4Address in
             try Self.chooseAddress(network, requested: request.address, used: used)
         }
         endpoints[endpoint.id] = endpoint
         do throws(NetworkError) {
             let mac = MACAddress(for: endpoint.address)
-            endpoint.mac = mac.description
             let nsfd = open(namespace, O_RDONLY | O_CLOEXEC)
             guard nsfd >= 0 else { throw NetworkError.system("open \(namespace)") }
             defer { close(nsfd) }
@@ -332,9 +331,6 @@ public actor Networks {
                let gateway = endpoint.gateway {
                 try inner.addDefaultRoute(via: gateway, index: index)
             }
-            endpoint.ports = try allocatePorts(ports)
-            try db.update(endpoint)
-            endpoints[endpoint.id] = endpoint
         } catch {
             removeEndpoint(endpoint)
             throw error
