@@ -4,7 +4,7 @@ import Glibc
 /// rtnetlink message types and attributes used here (linux/rtnetlink.h, if_link.h).
 enum RTM {
     static let newLink: UInt16 = 16, delLink: UInt16 = 17, getLink: UInt16 = 18, setLink: UInt16 = 19
-    static let newAddr: UInt16 = 20, getAddr: UInt16 = 22
+    static let newAddr: UInt16 = 20, delAddr: UInt16 = 21, getAddr: UInt16 = 22
     static let newRoute: UInt16 = 24, getRoute: UInt16 = 26
 }
 
@@ -114,13 +114,27 @@ extension Netlink {
 
     /// The IPv4 addresses of this namespace, as subnets.
     mutating func addresses() throws(NetworkError) -> [IPv4Subnet] {
+        try linkAddresses().map { IPv4Subnet($0.address, prefix: $0.prefix) }
+    }
+
+    /// The IPv4 addresses of this namespace with their links.
+    mutating func linkAddresses() throws(NetworkError) -> [(index: Int32, address: IPv4Address, prefix: Int)] {
         let message = NetlinkMessage(type: RTM.getAddr, header: [UInt8(AF_INET), 0, 0, 0, 0, 0, 0, 0])
         return try dump(message, "list addresses").compactMap { reply in
             guard reply.payload.count >= 8 else { return nil }
             let attributes = NetlinkAttributes.parse(reply.payload[8...])
             guard let bytes = attributes[2] ?? attributes[1], bytes.count == 4 else { return nil }
-            return IPv4Subnet(IPv4Address(bytes: Array(bytes)), prefix: Int(reply.payload[1]))
+            return (Int32(bitPattern: reply.payload.u32(4)), IPv4Address(bytes: Array(bytes)), Int(reply.payload[1]))
         }
+    }
+
+    /// Removes `address/prefix` from link `index`.
+    mutating func deleteAddress(_ address: IPv4Address, prefix: Int, index: Int32) throws(NetworkError) {
+        var header: [UInt8] = [UInt8(AF_INET), UInt8(prefix), 0, 0]
+        header.append(u32: UInt32(bitPattern: index))
+        var message = NetlinkMessage(type: RTM.delAddr, header: header)
+        message.attributes.add(2 /* IFA_LOCAL */, address.bytes)
+        try request(message, "remove address \(address)/\(prefix) from link \(index)")
     }
 
     /// The destinations of the main table's IPv4 routes (the default route excluded).

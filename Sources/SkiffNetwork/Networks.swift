@@ -350,6 +350,16 @@ public actor Networks {
     private func ensureBridge(_ network: Network, _ host: inout Netlink) throws(NetworkError) -> Int32 {
         let name = network.bridge!
         if let index = try host.linkIndex(name) {
+            // Ours from before (a daemon restart, or a data root made anew): its
+            // address must be this network's gateway and nothing else.
+            let prefix = network.subnet!.prefix
+            let present = try host.linkAddresses().filter { $0.index == index }
+            for stale in present where stale.address != network.gateway || stale.prefix != prefix {
+                try host.deleteAddress(stale.address, prefix: stale.prefix, index: index)
+            }
+            if let gateway = network.gateway, !present.contains(where: { $0.address == gateway && $0.prefix == prefix }) {
+                try host.addAddress(gateway, prefix: prefix, index: index)
+            }
             startDNS(network)
             return index
         }

@@ -161,6 +161,20 @@ def test_stop_then_start_at_once_gets_a_working_network(daemon):
         daemon.docker("rm", "-f", name)
 
 
+def test_a_bridge_left_with_other_addresses_is_put_right(daemon):
+    """Regression: a bridge left from an earlier data root kept its old
+    address, so containers got a gateway that did not exist."""
+    daemon.docker("run", "--rm", "busybox", "true")          # the bridge exists
+    gateway = json.loads(daemon.out("network", "inspect", "bridge"))[0]["IPAM"]["Config"][0]["Gateway"]
+    prefix = json.loads(daemon.out("network", "inspect", "bridge"))[0]["IPAM"]["Config"][0]["Subnet"].split("/")[1]
+    daemon.netexec("ip", "addr", "del", f"{gateway}/{prefix}", "dev", "skiff0")
+    daemon.netexec("ip", "addr", "add", "10.99.0.1/24", "dev", "skiff0")
+    text = daemon.out("run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", gateway)
+    assert "1 packets received" in text
+    addrs = daemon.netexec("ip", "-o", "-4", "addr", "show", "skiff0").stdout.decode()
+    assert f"{gateway}/{prefix}" in addrs and "10.99.0.1" not in addrs
+
+
 # MARK: - Published ports
 
 
