@@ -109,6 +109,7 @@ let package = Package(
             name: "SkiffEngine",
             dependencies: [
                 "SkiffImage", "SkiffSnapshot", "SkiffRuntime", "SkiffVolume", "SkiffMonitor", "SkiffOCI", "SkiffSeccomp", "SkiffSystem", "CSkiffSpawn",
+                "SkiffCgroups",
                 "SkiffNetwork", "SkiffDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -20,6 +20,7 @@ extension Router {
         registerImageRoutes(&router, engine: engine)
         registerContainerRoutes(&router, engine: engine)
         registerNetworkRoutes(&router, engine: engine)
+        registerResourceRoutes(&router, engine: engine)
         registerVolumeRoutes(&router, engine: engine)
         return router
     }

@@ -15,6 +15,14 @@ public struct CgroupStats: Codable, Sendable, Equatable {
     public var cpuUsageNanoseconds: UInt64?
     /// Processes the OOM killer killed (v1 `memory.oom_control`, v2 `memory.events` oom_kill).
     public var oomKills: UInt64?
+    /// CPU time in user and kernel mode, in nanoseconds (v1 `cpuacct.stat`, v2 `cpu.stat`).
+    public var cpuUserNanoseconds: UInt64?
+    public var cpuSystemNanoseconds: UInt64?
+    /// `memory.stat`, as the kernel names its fields (v1 `total_inactive_file`, v2 `inactive_file`, ...).
+    public var memoryStat: [String: UInt64] = [:]
+    /// Bytes read and written on block devices (v1 `blkio.throttle.io_service_bytes_recursive`, v2 `io.stat`).
+    public var ioReadBytes: UInt64?
+    public var ioWriteBytes: UInt64?
 
     public init(
         memoryUsage: UInt64? = nil, memoryLimit: UInt64? = nil, pidsCurrent: UInt64? = nil,

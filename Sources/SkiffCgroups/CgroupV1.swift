@@ -186,6 +186,10 @@ extension CgroupManager {
             stats.memoryUsage = try fs.value(dir + "/memory.usage_in_bytes").flatMap { UInt64($0) }
             stats.memoryLimit = CgroupValues.limit(try fs.value(dir + "/memory.limit_in_bytes"))
             stats.oomKills = try fs.readIfPresent(dir + "/memory.oom_control").flatMap { CgroupValues.field("oom_kill", in: $0) }
+            stats.memoryStat = try fs.readIfPresent(dir + "/memory.stat").map(CgroupValues.fields) ?? [:]
+        }
+        if let dir = paths.controllers["blkio"], let text = try fs.readIfPresent(dir + "/blkio.throttle.io_service_bytes_recursive") {
+            (stats.ioReadBytes, stats.ioWriteBytes) = CgroupValues.ioBytes(text)
         }
         if let dir = paths.controllers["pids"] {
             stats.pidsCurrent = try fs.value(dir + "/pids.current").flatMap { UInt64($0) }
@@ -193,6 +197,12 @@ extension CgroupManager {
         }
         if let dir = paths.controllers["cpuacct"] {
             stats.cpuUsageNanoseconds = try fs.value(dir + "/cpuacct.usage").flatMap { UInt64($0) }
+            if let text = try fs.readIfPresent(dir + "/cpuacct.stat") {
+                // USER_HZ ticks (100 per second on Linux).
+                let ticks = CgroupValues.fields(text)
+                stats.cpuUserNanoseconds = ticks["user"].map { $0 * 10_000_000 }
+                stats.cpuSystemNanoseconds = ticks["system"].map { $0 * 10_000_000 }
+            }
         }
         return stats
     }

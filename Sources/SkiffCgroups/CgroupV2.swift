@@ -183,8 +183,14 @@ extension CgroupManager {
         stats.oomKills = try fs.readIfPresent(dir + "/memory.events").flatMap { CgroupValues.field("oom_kill", in: $0) }
         stats.pidsCurrent = try number("pids.current")
         stats.pidsLimit = CgroupValues.limit(try fs.value(dir + "/pids.max"))
-        stats.cpuUsageNanoseconds = try fs.readIfPresent(dir + "/cpu.stat")
-            .flatMap { CgroupValues.field("usage_usec", in: $0) }.map { $0 * 1000 }
+        let cpu = try fs.readIfPresent(dir + "/cpu.stat").map(CgroupValues.fields) ?? [:]
+        stats.cpuUsageNanoseconds = cpu["usage_usec"].map { $0 * 1000 }
+        stats.cpuUserNanoseconds = cpu["user_usec"].map { $0 * 1000 }
+        stats.cpuSystemNanoseconds = cpu["system_usec"].map { $0 * 1000 }
+        stats.memoryStat = try fs.readIfPresent(dir + "/memory.stat").map(CgroupValues.fields) ?? [:]
+        if let text = try fs.readIfPresent(dir + "/io.stat") {
+            (stats.ioReadBytes, stats.ioWriteBytes) = CgroupValues.ioBytes(text)
+        }
         return stats
     }
 }

@@ -128,6 +128,34 @@ enum CgroupValues {
     }
 
     /// The number after `key` in a `key value` per line file (`cpu.stat`, `memory.events`).
+    /// Every `key value` line of a flat-keyed file (memory.stat, cpu.stat).
+    static func fields(_ text: String) -> [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let value = UInt64(parts[1]) { result[String(parts[0])] = value }
+        }
+        return result
+    }
+
+    /// Read and write bytes summed over devices: v1 `8:0 Read 123` lines, v2 `8:0 rbytes=1 wbytes=2 ...` lines.
+    static func ioBytes(_ text: String) -> (read: UInt64, write: UInt64) {
+        var read: UInt64 = 0, write: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 3, let value = UInt64(parts[2]) {
+                if parts[1] == "Read" { read += value } else if parts[1] == "Write" { write += value }
+            } else {
+                for part in parts.dropFirst() {
+                    let kv = part.split(separator: "=", maxSplits: 1)
+                    guard kv.count == 2, let value = UInt64(kv[1]) else { continue }
+                    if kv[0] == "rbytes" { read += value } else if kv[0] == "wbytes" { write += value }
+                }
+            }
+        }
+        return (read, write)
+    }
+
     static func field(_ key: String, in text: String) -> UInt64? {
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")

@@ -257,6 +257,7 @@ extension Engine {
         let id = try resolveID(ref)
         let container = containers[id]!
         guard container.state.isRunning else { throw EngineError(.notModified, "container already stopped") }
+        thawIfPaused(id)
         let number = Signals.parse(signal ?? container.stopSignal) ?? SIGTERM
         let seconds = timeout ?? container.config.stopTimeout ?? 10
         let connection = try MonitorConnection.open(socketPath(id), "stop \(number) \(seconds < 0 ? 3600 * 24 : seconds)")
@@ -264,6 +265,14 @@ extension Engine {
         for await _ in connection.chunks() {}
         connection.close()
         await waitForSettle(id)
+    }
+
+    /// A frozen container cannot act on a signal: stop and kill thaw it first (as dockerd does).
+    func thawIfPaused(_ id: String) {
+        guard var container = containers[id], container.state.status == .paused else { return }
+        try? Runtime(root: runtimeRoot).resume(id: id)
+        container.state.status = .running
+        save(container)
     }
 
     /// Waits until the engine has seen the monitor go.
@@ -282,6 +291,7 @@ extension Engine {
         guard container.state.status == .running || container.state.status == .paused else {
             throw EngineError(.conflict, "Cannot kill container: \(ref): Container \(id) is not running")
         }
+        thawIfPaused(id)
         let answer = try MonitorConnection.call(socketPath(id), "kill \(number)")
         guard answer == "ok" else { throw EngineError(.system, "Cannot kill container: \(ref): \(answer)") }
     }
@@ -341,6 +351,7 @@ extension Engine {
             guard force else {
                 throw EngineError(.conflict, "cannot remove container \"/\(container.name)\": container is running: stop the container before removing or force remove")
             }
+            thawIfPaused(id)
             let connection = try? MonitorConnection.open(socketPath(id), "stop 9 0")
             if let connection {
                 var buffer = [UInt8](repeating: 0, count: 64)

@@ -166,6 +166,15 @@ extension Monitor {
             }
         case "exec":
             startExec(fd, json: words.count > 1 ? words[1] : "")
+        case "restart-policy":
+            // `restart-policy NAME MAX`: from `docker update --restart`.
+            if args.count == 2, let name = RestartPolicy.Name(rawValue: args[0]), let max = Int(args[1]) {
+                restartPolicy = RestartPolicy(name: name, maximumRetryCount: max)
+                reply("ok")
+            } else {
+                reply("error restart-policy needs a name and a count")
+            }
+            dropClient(fd)
         default:
             reply("error unknown request: \(line.prefix(40))")
             dropClient(fd)

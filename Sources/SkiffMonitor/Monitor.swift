@@ -36,9 +36,12 @@ public final class Monitor {
     var startedMonotonic: Int64 = 0
     var restartDelay: Int64 = 100_000_000
     var done = false
+    /// The restart policy: the config's until `docker update --restart` changes it.
+    var restartPolicy: RestartPolicy
 
     public init(config: MonitorConfig, readyFD: Int32) throws {
         self.config = config
+        restartPolicy = config.restart
         runtime = Runtime(root: config.runtimeRoot)
         status = MonitorStatus(monitorPid: getpid())
         log = JSONLogWriter(config: config.log)
@@ -177,7 +180,7 @@ public final class Monitor {
 
         let ranLong = Clock.monotonic() - startedMonotonic > 10_000_000_000
         if ranLong { restartDelay = 100_000_000 }
-        if !status.stoppedByUser && config.restart.restarts(exitCode: code, restarts: status.restartCount) {
+        if !status.stoppedByUser && restartPolicy.restarts(exitCode: code, restarts: status.restartCount) {
             status.state = .restarting
             restartAt = Clock.monotonic() + restartDelay
             restartDelay = min(restartDelay * 2, 60_000_000_000)

@@ -1,5 +1,6 @@
 import SkiffDNS
 import Glibc
+import SkiffSystem
 
 /// Packet filtering and NAT for skiff's bridges, in an nftables table of its
 /// own (`ip skiff`), replaced as a whole and atomically on every change: it
@@ -97,18 +98,18 @@ struct Firewall {
         guard access(nft, X_OK) == 0 else {
             throw NetworkError(.system, "nftables: \(nft) not found (scripts/deps.sh installs nftables)")
         }
-        let (status, output) = Self.run([nft, "-f", "-"], input: Self.script(ruleset))
+        let (status, output) = Subprocess.run([nft, "-f", "-"], input: Self.script(ruleset))
         guard status == 0 else { throw NetworkError(.system, "nft: \(output.trimmed)") }
         try allowForwarding(ruleset.networks.compactMap { $0.driver == .bridge ? $0.bridge : nil })
     }
 
     /// Removes our table (and our iptables chain's rules).
     func remove() {
-        _ = Self.run([nft, "delete", "table", "ip", Self.table], input: nil)
-        if access(iptables, X_OK) == 0, Self.run([iptables, "-w", "-S", "SKIFF-FORWARD"], input: nil).status == 0 {
-            _ = Self.run([iptables, "-w", "-D", "FORWARD", "-j", "SKIFF-FORWARD"], input: nil)
-            _ = Self.run([iptables, "-w", "-F", "SKIFF-FORWARD"], input: nil)
-            _ = Self.run([iptables, "-w", "-X", "SKIFF-FORWARD"], input: nil)
+        _ = Subprocess.run([nft, "delete", "table", "ip", Self.table], input: nil)
+        if access(iptables, X_OK) == 0, Subprocess.run([iptables, "-w", "-S", "SKIFF-FORWARD"], input: nil).status == 0 {
+            _ = Subprocess.run([iptables, "-w", "-D", "FORWARD", "-j", "SKIFF-FORWARD"], input: nil)
+            _ = Subprocess.run([iptables, "-w", "-F", "SKIFF-FORWARD"], input: nil)
+            _ = Subprocess.run([iptables, "-w", "-X", "SKIFF-FORWARD"], input: nil)
         }
     }
 
@@ -116,69 +117,22 @@ struct Firewall {
     /// there (our own table still applies isolation and `--internal`).
     private func allowForwarding(_ bridges: [String]) throws(NetworkError) {
         guard access(iptables, X_OK) == 0 else { return }
-        let (status, rules) = Self.run([iptables, "-w", "-S", "FORWARD"], input: nil)
+        let (status, rules) = Subprocess.run([iptables, "-w", "-S", "FORWARD"], input: nil)
         guard status == 0 else { return }
         let hasOurs = rules.contains("-j SKIFF-FORWARD")
         guard rules.contains("-P FORWARD DROP") || hasOurs else { return }
-        _ = Self.run([iptables, "-w", "-N", "SKIFF-FORWARD"], input: nil)
-        _ = Self.run([iptables, "-w", "-F", "SKIFF-FORWARD"], input: nil)
+        _ = Subprocess.run([iptables, "-w", "-N", "SKIFF-FORWARD"], input: nil)
+        _ = Subprocess.run([iptables, "-w", "-F", "SKIFF-FORWARD"], input: nil)
         for bridge in bridges {
             for direction in ["-i", "-o"] {
-                let (rc, out) = Self.run([iptables, "-w", "-A", "SKIFF-FORWARD", direction, bridge, "-j", "ACCEPT"], input: nil)
+                let (rc, out) = Subprocess.run([iptables, "-w", "-A", "SKIFF-FORWARD", direction, bridge, "-j", "ACCEPT"], input: nil)
                 guard rc == 0 else { throw NetworkError(.system, "iptables: \(out.trimmed)") }
             }
         }
         if !hasOurs {
-            let (rc, out) = Self.run([iptables, "-w", "-I", "FORWARD", "-j", "SKIFF-FORWARD"], input: nil)
+            let (rc, out) = Subprocess.run([iptables, "-w", "-I", "FORWARD", "-j", "SKIFF-FORWARD"], input: nil)
             guard rc == 0 else { throw NetworkError(.system, "iptables: \(out.trimmed)") }
         }
-    }
-
-    /// Runs a command with `input` on stdin; returns its status and output (stdout and stderr).
-    static func run(_ argv: [String], input: String?) -> (status: Int32, output: String) {
-        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
-        guard pipe(&inPipe) == 0 else { return (-1, "pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&outPipe) == 0 else {
-            close(inPipe[0]); close(inPipe[1])
-            return (-1, "pipe: \(String(cString: strerror(errno)))")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
-        for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
-        close(inPipe[0])
-        close(outPipe[1])
-        if rc == 0, let input {
-            let bytes = Array(input.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
-                if n <= 0 { if errno == EINTR { continue } else { break } }
-                offset += n
-            }
-        }
-        close(inPipe[1])
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(outPipe[0], &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            output += buffer[0..<n]
-        }
-        close(outPipe[0])
-        guard rc == 0 else { return (-1, "\(argv[0]): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, String(decoding: output, as: UTF8.self))
     }
 }
 

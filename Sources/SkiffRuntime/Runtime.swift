@@ -215,6 +215,28 @@ public struct Runtime: Sendable {
         return CgroupSupport.processes(cgroup)
     }
 
+    /// The container's cgroup figures (nil when it has no cgroup).
+    public func stats(id: String) throws(RuntimeError) -> CgroupStats? {
+        let record = try store.load(id)
+        guard let cgroup = record.cgroup else { return nil }
+        do {
+            return try CgroupManager(paths: cgroup).stats()
+        } catch {
+            throw RuntimeError(stage: "stats", "\(error)")
+        }
+    }
+
+    /// `runc update`: new limits for a running container.
+    public func update(id: String, resources: RuntimeSpec.Resources) throws(RuntimeError) {
+        let record = try store.load(id)
+        guard let cgroup = record.cgroup else { throw RuntimeError(stage: "update", "container \"\(id)\" has no cgroup") }
+        do {
+            try CgroupManager(paths: cgroup).apply(resources: resources)
+        } catch {
+            throw RuntimeError(stage: "update", "\(error)")
+        }
+    }
+
     /// How many of the container's processes the OOM killer killed (0 when
     /// it has no memory cgroup).
     public func oomKills(id: String) -> UInt64 {

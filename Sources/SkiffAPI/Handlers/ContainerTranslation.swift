@@ -38,20 +38,7 @@ enum ContainerTranslation {
                                              retries: hc.retries ?? 0, startPeriod: hc.startPeriod ?? 0)
         }
 
-        // Restart policy.
-        let name = h.restartPolicy?.name ?? ""
-        let retries = h.restartPolicy?.maximumRetryCount ?? 0
-        switch name {
-        case "", "no": config.restartPolicy = .init(name: .no)
-        case "always": config.restartPolicy = .init(name: .always)
-        case "unless-stopped": config.restartPolicy = .init(name: .unlessStopped)
-        case "on-failure": config.restartPolicy = .init(name: .onFailure, maximumRetryCount: retries)
-        default: throw .badRequest("invalid restart policy: unknown policy '\(name)'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'")
-        }
-        if retries < 0 { throw .badRequest("invalid restart policy: maximum retry count must be a positive integer") }
-        if retries > 0 && name != "on-failure" {
-            throw .badRequest("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-        }
+        config.restartPolicy = try restartPolicy(h.restartPolicy)
         config.autoRemove = h.autoRemove ?? false
 
         // Resources.
@@ -164,6 +151,23 @@ enum ContainerTranslation {
         config.tmpfs = h.tmpfs ?? [:]
         try MountTranslation.apply(h, volumes: c.volumes, to: &config)
         return config
+    }
+
+    /// Docker's RestartPolicy, checked as dockerd checks it.
+    static func restartPolicy(_ policy: RestartPolicy?) throws(APIError) -> SkiffMonitor.RestartPolicy {
+        let name = policy?.name ?? ""
+        let retries = policy?.maximumRetryCount ?? 0
+        if retries < 0 { throw .badRequest("invalid restart policy: maximum retry count must be a positive integer") }
+        if retries > 0 && name != "on-failure" {
+            throw .badRequest("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+        }
+        switch name {
+        case "", "no": return .init(name: .no)
+        case "always": return .init(name: .always)
+        case "unless-stopped": return .init(name: .unlessStopped)
+        case "on-failure": return .init(name: .onFailure, maximumRetryCount: retries)
+        default: throw .badRequest("invalid restart policy: unknown policy '\(name)'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'")
+        }
     }
 
     /// `seccomp=x`, `seccomp:x` (the old form), `no-new-privileges`.

@@ -14,7 +14,8 @@ enum Registry {
         ImportCommand.spec, InfoCommand.spec, InspectCommand.spec, KillCommand.spec, LoadCommand.spec, LogsCommand.spec,
         ListCommand.spec, PortCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []), RemoveImageCommand.spec,
         RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec, VersionCommand.spec,
-        WaitCommand.spec, help,
+        WaitCommand.spec, ContainerResourceCommands.pause, ContainerResourceCommands.unpause, ContainerResourceCommands.top,
+        ContainerResourceCommands.update, StatsCommand.spec, help,
     ]
 
     static let groups: [Group] = [
@@ -22,6 +23,8 @@ enum Registry {
             AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, InspectCommand.container, KillCommand.spec,
             LogsCommand.spec, named(ListCommand.spec, "ls", aliases: ["list", "ps"]), PortCommand.spec, PruneCommand.containers,
             StopCommand.restart, RemoveCommand.spec, RunCommand.spec, StartCommand.spec, StopCommand.stop, WaitCommand.spec,
+            ContainerResourceCommands.pause, ContainerResourceCommands.unpause, ContainerResourceCommands.top,
+            ContainerResourceCommands.update, StatsCommand.spec,
         ]),
         Group(name: "image", summary: "Manage images", commands: [
             HistoryCommand.spec, ImportCommand.spec, InspectCommand.image, LoadCommand.spec,
