@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffDNS"], swiftSettings: strict),
-        .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime"], swiftSettings: strict),
+        .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),

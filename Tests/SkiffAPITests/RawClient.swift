@@ -133,7 +133,7 @@ extension RawClient {
     /// The blocking reads on a thread of their own: waiting on the
     /// cooperative pool (two threads here) could starve the server's own
     /// handlers while other suites run in parallel.
-    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             detachThread { continuation.resume(with: Result { try body() }) }
         }

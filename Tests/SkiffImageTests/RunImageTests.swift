@@ -4,6 +4,7 @@ import SkiffArchive
 import SkiffImage
 import SkiffOCI
 import SkiffRuntime
+import SkiffSystem
 import Testing
 
 /// From an imported image to a running container: the image's root as an
@@ -38,7 +39,10 @@ import Testing
         close(cfd)
 
         let runtime = Runtime(root: dir + "/state")
-        let status = try runtime.run(id: "img-run", options: .init(bundle: bundle), detach: false)
+        // A blocking wait for the container: on a thread of its own, not the cooperative pool.
+        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+            detachThread { continuation.resume(with: Result { try runtime.run(id: "img-run", options: .init(bundle: bundle), detach: false) }) }
+        }
         #expect(status == 0)
         #expect(Support.readText(bundle + "/rootfs/out") == "hello from /srv\n")
         // The write landed in the container's layer, not the image's.
