@@ -46,6 +46,11 @@ let ignoreCases: [IgnoreCase] = [
     // Literal characters that are special in regular expressions.
     IgnoreCase(["a.b"], "axb", false), IgnoreCase(["*.tar.gz"], "x.tar.gz", true), IgnoreCase(["*.tar.gz"], "x.tarxgz", false),
     IgnoreCase(["(x)+{y}|$"], "(x)+{y}|$", true), IgnoreCase(["v1.*"], "v1.2", true), IgnoreCase(["v1.*"], "v122", false),
+    // What Go's regexp makes of text patternmatcher passes through: `^` anchors (a literal
+    // when the pattern has no wildcard), `\d`-style classes, `\b` boundaries.
+    IgnoreCase(["^*.txt"], "a.txt", true), IgnoreCase(["a^*"], "a^b", false), IgnoreCase(["^a"], "^a", true), IgnoreCase(["^a"], "a", false),
+    IgnoreCase(["v\\d*"], "v1.2", true), IgnoreCase(["v\\d*"], "vx", false), IgnoreCase(["[\\d_]?"], "_x", true),
+    IgnoreCase(["*\\bx"], "a-x", true), IgnoreCase(["*\\bx"], "ax", false), IgnoreCase(["a\\tb*"], "a\tb", true),
     // Paths and patterns are cleaned.
     IgnoreCase(["./a//b/"], "a/b", true), IgnoreCase(["a/../b"], "b", true), IgnoreCase(["a"], "./a/x/../y", true),
     IgnoreCase(["/a"], "a", false), IgnoreCase(["*"], ".", false),
@@ -132,6 +137,7 @@ func ignoreMatching(_ test: IgnoreCase) throws {
     #expect(message(["[a-]"]) == #".dockerignore: pattern "[a-]": syntax error in pattern"#)
     #expect(message(["a\\"]) == #".dockerignore: pattern "a\\": syntax error in pattern"#)
     #expect(message(["[]a]"]) == #".dockerignore: pattern "[]a]": syntax error in pattern"#)
+    #expect(message(["a\\qb*"]) == #".dockerignore: pattern "a\\qb*": syntax error in pattern"#)
     #expect(message(["*/["]) == #".dockerignore: pattern "*/[": syntax error in pattern"#)
     #expect(message(["ok", "!"]) == #".dockerignore: pattern "!": illegal exclusion pattern: "!""#)
     #expect(message(["", "  ", "ok"]) == nil)

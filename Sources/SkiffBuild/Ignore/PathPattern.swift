@@ -5,10 +5,13 @@
 // (or `.*` at the end), `\x` quotes x and `[...]` is a character class.
 //
 // The expression is matched here without a regexp engine, by an automaton over
-// tokens, with the same result. Where patternmatcher passes pattern text straight into Go's regexp
-// syntax by accident (`^` left unescaped, `*` or `?` inside brackets, `\d`-style
-// escapes) this matcher reads them as the pattern means them: `^` and a bracketed
-// `*` are literal, `\d` is a `d`.
+// tokens, with the same result, including what Go's regexp syntax makes of text
+// patternmatcher passes through unescaped: `^` anchors at the start, `\d`, `\s`,
+// `\w` (and `\D`, `\S`, `\W`) are classes, `\b`, `\B`, `\A`, `\z` assertions,
+// `\t`-style escapes control characters; other escaped letters and digits (`\x41`,
+// `\pL`, `\1`) are refused, where Go accepts some. One difference
+// remains: `*` and `?` inside brackets are literal here (patternmatcher expands
+// them inside the class, which no one means).
 
 struct PathPattern: Sendable, Equatable {
     enum Token: Equatable, Sendable {
@@ -22,6 +25,12 @@ struct PathPattern: Sendable, Equatable {
         /// `**` before more pattern: nothing, or anything ending with `/`.
         case directories
         case set(CharacterSet)
+        /// `^`, `\\A`: matches nothing, and only at the start.
+        case start
+        /// `\\z`: matches nothing, and only at the end.
+        case end
+        /// `\\b` (true) and `\\B` (false): an ASCII word boundary, or not one.
+        case wordBoundary(Bool)
     }
 
     struct CharacterSet: Equatable, Sendable {
@@ -92,11 +101,13 @@ struct PathPattern: Sendable, Equatable {
             case "\\":
                 if let escaped = peek() {
                     index += 1
-                    tokens.append(.literal(escaped))
+                    tokens.append(try escape(escaped))
                     kind = .tokens
                 } else {
                     tokens.append(.literal("\\"))
                 }
+            case "^":
+                tokens.append(.start)
             case "[":
                 let (set, end) = try characterSet(pattern, from: index)
                 tokens.append(.set(set))
@@ -119,8 +130,49 @@ struct PathPattern: Sendable, Equatable {
         }
     }
 
-    /// A bracket expression starting after `[`: `^` negates, `a-z` ranges, `\x` quotes,
-    /// `[:alpha:]`-style classes are not supported (Go's filepath.Match refuses them).
+    /// Go's regexp reading of `\x`: punctuation is itself, a few letters are classes or
+    /// control characters, any other letter, digit or non-ASCII character is an error.
+    static func escape(_ scalar: Unicode.Scalar) throws(CompileError) -> Token {
+        if scalar.value < 0x80 && !scalar.properties.isAlphabetic && !scalar.isASCIIDigit { return .literal(scalar) }
+        switch scalar {
+        case "a": return .literal("\u{07}")
+        case "f": return .literal("\u{0C}")
+        case "t": return .literal("\t")
+        case "n": return .literal("\n")
+        case "r": return .literal("\r")
+        case "v": return .literal("\u{0B}")
+        case "A": return .start
+        case "z": return .end
+        case "b": return .wordBoundary(true)
+        case "B": return .wordBoundary(false)
+        case "d", "D", "s", "S", "w", "W":
+            let ranges: [ClosedRange<UInt32>]
+            switch scalar {
+            case "d", "D": ranges = [0x30...0x39]
+            case "s", "S": ranges = [0x09...0x0A, 0x0C...0x0D, 0x20...0x20]
+            default: ranges = [0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A]
+            }
+            let upper = scalar == "D" || scalar == "S" || scalar == "W"
+            return .set(CharacterSet(negated: false, ranges: upper ? complement(ranges) : ranges))
+        default:
+            throw .badPattern
+        }
+    }
+
+    /// The code points not in `ranges` (sorted, disjoint).
+    static func complement(_ ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        var result: [ClosedRange<UInt32>] = []
+        var next: UInt32 = 0
+        for range in ranges {
+            if range.lowerBound > next { result.append(next...(range.lowerBound - 1)) }
+            next = range.upperBound + 1
+        }
+        result.append(next...0x10FFFF)
+        return result
+    }
+
+    /// A bracket expression starting after `[`: `^` negates, `a-z` ranges, `\x` quotes
+    /// (with the escapes of `escape`), a first `]` is literal.
     static func characterSet(_ pattern: Scalars, from start: Int) throws(CompileError) -> (CharacterSet, Int) {
         var index = start
         var set = CharacterSet(negated: false, ranges: [])
@@ -128,16 +180,24 @@ struct PathPattern: Sendable, Equatable {
             set.negated = true
             index += 1
         }
-        func element() throws(CompileError) -> Unicode.Scalar {
+        /// One element: a character, or a class (`\d`) whose ranges are added directly.
+        func element() throws(CompileError) -> Unicode.Scalar? {
             guard index < pattern.count else { throw .badPattern }
-            var scalar = pattern[index]
+            let scalar = pattern[index]
             index += 1
-            if scalar == "\\" {
-                guard index < pattern.count else { throw .badPattern }
-                scalar = pattern[index]
-                index += 1
+            guard scalar == "\\" else { return scalar }
+            guard index < pattern.count else { throw .badPattern }
+            let escaped = pattern[index]
+            index += 1
+            switch try escape(escaped) {
+            case .literal(let literal):
+                return literal
+            case .set(let escapedSet):
+                set.ranges += escapedSet.ranges
+                return nil
+            default:
+                throw .badPattern
             }
-            return scalar
         }
         var first = true
         while true {
@@ -146,11 +206,12 @@ struct PathPattern: Sendable, Equatable {
                 return (set, index + 1)
             }
             first = false
-            let low = try element()
+            guard let low = try element() else { continue }
             var high = low
             if index + 1 < pattern.count, pattern[index] == "-", pattern[index + 1] != "]" {
                 index += 1
-                high = try element()
+                guard let value = try element() else { throw .badPattern }
+                high = value
                 if high.value < low.value { throw .badPattern }
             }
             set.ranges.append(low.value...high.value)
@@ -216,42 +277,67 @@ struct PathPattern: Sendable, Equatable {
 
     /// The pattern as a Thompson automaton: one "before token t" state per token, plus
     /// an "inside" state for `**/` (consuming the `.*` before its `/`). Linear in the
-    /// path for each token, whatever the pattern.
+    /// path for each token, whatever the pattern. States are kept open (zero-width
+    /// tokens not yet followed); they are followed once the next character is known.
     struct Machine {
         let tokens: [Token]
         /// `before[t]`: about to match token t (t == count: matched all).
         var before: [Bool]
         /// `inside[t]`: within the `.*` of a `**/` token t.
         var inside: [Bool]
+        /// The last character consumed (nil at the start).
+        var previous: Unicode.Scalar?
+
+        enum Next { case character(Unicode.Scalar), end, unknown }
 
         init(_ tokens: [Token]) {
             self.tokens = tokens
             before = Array(repeating: false, count: tokens.count + 1)
             inside = Array(repeating: false, count: tokens.count + 1)
             before[0] = true
-            closeOver()
         }
 
-        var accepts: Bool { before[tokens.count] }
+        /// Whether the text consumed so far is matched.
+        var accepts: Bool { closed(.end)[tokens.count] }
         var isDead: Bool { !before.contains(true) && !inside.contains(true) }
         /// Some live state can still consume a character.
-        var canConsumeMore: Bool { before.dropLast().contains(true) || inside.contains(true) }
+        var canConsumeMore: Bool { closed(.unknown).dropLast().contains(true) || inside.contains(true) }
 
-        /// Tokens that may match nothing lead on without consuming.
-        mutating func closeOver() {
-            for index in tokens.indices where before[index] {
+        static func isWord(_ scalar: Unicode.Scalar?) -> Bool {
+            guard let scalar, scalar.value < 0x80 else { return false }
+            return scalar.isASCIIDigit || scalar.properties.isAlphabetic || scalar == "_"
+        }
+
+        /// `before` with the zero-width steps taken: tokens that may match nothing, and
+        /// assertions that hold between `previous` and `next` (an unknown next passes).
+        func closed(_ next: Next) -> [Bool] {
+            var states = before
+            for index in tokens.indices where states[index] {
+                let passes: Bool
                 switch tokens[index] {
-                case .star, .anything, .directories: before[index + 1] = true
-                default: break
+                case .star, .anything, .directories: passes = true
+                case .start: passes = previous == nil
+                case .end:
+                    if case .character = next { passes = false } else { passes = true }
+                case .wordBoundary(let boundary):
+                    switch next {
+                    case .unknown: passes = true
+                    case .end: passes = Self.isWord(previous) == boundary
+                    case .character(let scalar): passes = (Self.isWord(previous) != Self.isWord(scalar)) == boundary
+                    }
+                default: passes = false
                 }
+                if passes { states[index + 1] = true }
             }
+            return states
         }
 
         mutating func step(_ scalar: Unicode.Scalar) {
+            let current = closed(.character(scalar))
             var nextBefore = Array(repeating: false, count: tokens.count + 1)
             var nextInside = Array(repeating: false, count: tokens.count + 1)
             for index in tokens.indices {
-                if before[index] {
+                if current[index] {
                     switch tokens[index] {
                     case .literal(let literal): if scalar == literal { nextBefore[index + 1] = true }
                     case .one: if scalar != "/" { nextBefore[index + 1] = true }
@@ -261,6 +347,8 @@ struct PathPattern: Sendable, Equatable {
                     case .directories:
                         if scalar == "/" { nextBefore[index + 1] = true }
                         if scalar != "\n" { nextInside[index] = true }
+                    case .start, .end, .wordBoundary:
+                        break
                     }
                 }
                 if inside[index] {
@@ -270,7 +358,7 @@ struct PathPattern: Sendable, Equatable {
             }
             before = nextBefore
             inside = nextInside
-            closeOver()
+            previous = scalar
         }
     }
 }

@@ -104,7 +104,8 @@ struct ArgumentParser {
     }
 
     /// `extractBuilderFlags`: leading `--` words (quotes and escapes processed) and the
-    /// text after them. A lone `--` ends the flags.
+    /// text after them. A lone `--` ends the flags. BuildKit reads bytes here, which
+    /// garbles non-ASCII characters in flags (`é` becomes `Ã©`); here they stay intact.
     func extractBuilderFlags(_ text: ArraySlice<Unicode.Scalar>) -> (ArraySlice<Unicode.Scalar>, [String]) {
         enum Phase { case spaces, word, quote }
         var words: [String] = []
@@ -118,7 +119,7 @@ struct ArgumentParser {
             if phase == .spaces {
                 if position == end { break }
                 let scalar = text[position]
-                if scalar.isGoSpace {
+                if scalar.isByteSpace {
                     position += 1
                     continue
                 }
@@ -134,7 +135,7 @@ struct ArgumentParser {
             }
             var scalar = text[position]
             if phase == .word {
-                if scalar.isGoSpace {
+                if scalar.isByteSpace {
                     let word = String(scalars: builder)
                     phase = .spaces
                     if word == "--" { return (text[position...], words) }
@@ -303,9 +304,9 @@ struct ArgumentParser {
 
     /// HEALTHCHECK: the first word (the type), then the command as CMD reads it.
     func healthcheck(_ rest: ArraySlice<Unicode.Scalar>) throws(DockerfileError) -> ([String], Bool) {
-        let separator = rest.firstIndex(where: \.isGoSpace) ?? rest.endIndex
+        let separator = rest.firstIndex(where: \.isByteSpace) ?? rest.endIndex
         if separator == rest.startIndex { return ([], false) }
-        let commandStart = rest[separator...].firstIndex(where: { !$0.isGoSpace }) ?? rest.endIndex
+        let commandStart = rest[separator...].firstIndex(where: { !$0.isByteSpace }) ?? rest.endIndex
         let (command, json) = try maybeJSON(rest[commandStart...])
         return ([String(scalars: rest[..<separator])] + command, json)
     }

@@ -24,6 +24,11 @@ extension Unicode.Scalar {
         }
     }
 
+    /// `unicode.IsSpace(rune(b))` over single bytes, as BuildKit tests flags and the
+    /// HEALTHCHECK type: ASCII spaces only (other bytes of multi-byte characters that Go
+    /// would take for spaces split the character; here they do not).
+    var isByteSpace: Bool { value < 0x80 && isGoSpace }
+
     /// The characters of BuildKit's `reWhitespace` (`[\t\v\f\r ]`).
     var isBlank: Bool {
         switch value {
