@@ -29,7 +29,7 @@ struct RawInstruction: Equatable {
 
     /// BuildKit's `newNodeFromLine`.
     init(parsing line: Scalars, escape: Unicode.Scalar) throws(DockerfileError) {
-        let parser = ArgumentParser(escape: escape)
+        let parser = ArgumentRules(escape: escape)
         let (keyword, flags, rest) = parser.splitCommand(line[...])
         self.keyword = String(scalars: keyword)
         self.flags = flags
@@ -66,7 +66,7 @@ struct RawInstruction: Equatable {
 }
 
 /// The argument rules of each keyword.
-struct ArgumentParser {
+struct ArgumentRules {
     let escape: Unicode.Scalar
 
     static let notStringArray = "when using JSON array syntax, arrays must be comprised of strings only"
