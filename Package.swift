@@ -132,6 +132,9 @@ let package = Package(
             dependencies: ["SkiffAPI", "SkiffEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
+        // Dockerfiles parsed and expanded as BuildKit does, and .dockerignore matching (no I/O).
+        .target(name: "SkiffBuild", swiftSettings: strict),
+
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
         .target(name: "SkiffCLI", swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
@@ -148,5 +151,6 @@ let package = Package(
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
         .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
+        .testTarget(name: "SkiffBuildTests", dependencies: ["SkiffBuild"], swiftSettings: strict),
     ]
 )
