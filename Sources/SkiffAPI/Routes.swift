@@ -21,6 +21,8 @@ extension Router {
         registerContainerRoutes(&router, engine: engine)
         registerNetworkRoutes(&router, engine: engine)
         registerVolumeRoutes(&router, engine: engine)
+        registerEventRoutes(&router, engine: engine)
+        registerDiskUsageRoutes(&router, engine: engine)
         return router
     }
 }

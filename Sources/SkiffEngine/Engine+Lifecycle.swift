@@ -61,6 +61,7 @@ extension Engine {
             undo.append { self.releaseVolumes(of: starting) }
             try prepareMounts(container)
             try await attachNetwork(&container, image: container.config.exposedPorts)
+            let connected = await networkActors(container.sandbox?.endpoints ?? [])
             try await writeContainerFiles(container)
             let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary,
                                        networkNamespace: try networkNamespacePath(container)).build()
@@ -106,6 +107,7 @@ extension Engine {
             container.state.finishedAt = ContainerState.zeroTime
             container.state.exitCode = 0
             save(container)
+            recordStarted(container, networks: connected)
             follow(id, watch)
         } catch {
             rollback()
@@ -185,6 +187,7 @@ extension Engine {
     func apply(_ id: String, _ status: MonitorStatus) {
         // The first line of a watch started before `start` is the created state.
         guard var container = containers[id], status.state != .created else { return }
+        let old = container.state
         let wasRunning = container.state.status == .running
         container.state.pid = status.pid
         container.state.monitorPid = status.monitorPid
@@ -208,6 +211,7 @@ extension Engine {
             if let error = status.error { container.state.error = error }
         }
         save(container)
+        recordChanges(from: old, to: container)
         if status.state == .exited { releaseVolumes(of: container) }
         if wasRunning && (status.state == .exited || status.state == .restarting) { resumeWaiters(id, exited: true) }
     }
@@ -223,6 +227,7 @@ extension Engine {
         // The monitor's last word, if it got to say it.
         if let status = readStatus(id), status.state == .exited { apply(id, status) }
         var container = containers[id]!
+        let old = container.state
         if container.state.isRunning || container.state.pid != 0 {
             // It died with its container still recorded as up (killed, or a reboot).
             container.state.status = .exited
@@ -230,14 +235,18 @@ extension Engine {
         }
         container.state.pid = 0
         container.state.monitorPid = 0
-        let hadNetwork = container.sandbox != nil
+        let endpoints = container.sandbox?.endpoints
         container.sandbox = nil
         save(container)
+        recordChanges(from: old, to: container)
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
         releaseVolumes(of: container)
-        if hadNetwork { await networks.detach(containerID: id) }
+        if let endpoints {
+            for network in await networkActors(endpoints) { recordNetwork("disconnect", network, container: id) }
+            await networks.detach(containerID: id)
+        }
         watched.remove(id)
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {
@@ -260,10 +269,12 @@ extension Engine {
         let number = Signals.parse(signal ?? container.stopSignal) ?? SIGTERM
         let seconds = timeout ?? container.config.stopTimeout ?? 10
         let connection = try MonitorConnection.open(socketPath(id), "stop \(number) \(seconds < 0 ? 3600 * 24 : seconds)")
+        record("kill", container, ["signal": String(number)])
         // The monitor closes the connection when the container is down for good.
         for await _ in connection.chunks() {}
         connection.close()
         await waitForSettle(id)
+        if let stopped = containers[id] { record("stop", stopped) }
     }
 
     /// Waits until the engine has seen the monitor go.
@@ -284,6 +295,7 @@ extension Engine {
         }
         let answer = try MonitorConnection.call(socketPath(id), "kill \(number)")
         guard answer == "ok" else { throw EngineError(.system, "Cannot kill container: \(ref): \(answer)") }
+        record("kill", container, ["signal": String(number)])
     }
 
     /// `docker restart`.
@@ -293,6 +305,7 @@ extension Engine {
             try await stop(id, signal: signal, timeout: timeout)
         }
         try await start(id)
+        if let restarted = containers[id] { record("restart", restarted) }
     }
 
     // MARK: wait
@@ -336,6 +349,7 @@ extension Engine {
         let id = try resolveID(ref)
         // An exited container whose monitor is still being settled: after it.
         if watched.contains(id), containers[id]?.state.status == .exited { await waitForSettle(id) }
+        let connected = await networkActors(containers[id]?.sandbox?.endpoints ?? [])
         guard var container = containers[id] else { throw EngineError.noSuchContainer(ref) }
         if container.state.isRunning || watched.contains(id) {
             guard force else {
@@ -343,10 +357,12 @@ extension Engine {
             }
             let connection = try? MonitorConnection.open(socketPath(id), "stop 9 0")
             if let connection {
+                record("kill", container, ["signal": String(SIGKILL)])
                 var buffer = [UInt8](repeating: 0, count: 64)
                 while read(connection.fd, &buffer, buffer.count) > 0 {}
                 connection.close()
             }
+            container = settleForcedStop(id, networks: connected) ?? container
         }
         container.state.status = .removing
         containers[id] = container
@@ -363,6 +379,7 @@ extension Engine {
         resumeWaiters(id, exited: true, removed: true)
         containers[id] = nil
         watched.remove(id)
+        record("destroy", container)
         releaseVolumes(of: container)
         if volumes { removeAnonymousVolumes(of: container) }
         if container.sandbox != nil { await networks.detach(containerID: id) }
