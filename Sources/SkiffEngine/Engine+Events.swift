@@ -96,12 +96,13 @@ extension Engine {
     }
 
     /// What a status from the monitor means as events: an OOM kill, a
-    /// health change, a death (for good: its volumes' unmounts too) or a
+    /// probe's health change, a death (for good: its volumes' unmounts too) or a
     /// start again under the restart policy.
     func recordChanges(from old: ContainerState, to container: Container) {
         let new = container.state
         if new.oomKilled && !old.oomKilled { record("oom", container) }
-        if let health = new.health?.status, health != "starting", health != old.health?.status {
+        // Probe results only: the monitor marks a container that stops unhealthy, as dockerd, without an event.
+        if new.status == .running, let health = new.health?.status, health != "starting", health != old.health?.status {
             record("health_status: " + health, container)
         }
         let wasUp = old.status == .running || old.status == .paused

@@ -277,12 +277,14 @@ extension Engine {
         if let stopped = containers[id] { record("stop", stopped) }
     }
 
-    /// Waits until the engine has seen the monitor go.
+    /// Waits until the engine has seen the monitor go (an exit seen on the
+    /// watch stream wakes waiters before that: then it waits again).
     func waitForSettle(_ id: String) async {
-        guard let container = containers[id], container.state.isRunning || watched.contains(id) else { return }
-        let result = Eventual<ContainerState>()
-        waiters[id, default: []].append(Waiter(condition: .notRunning, result: result))
-        _ = await result.value()
+        while let container = containers[id], container.state.isRunning || watched.contains(id) {
+            let result = Eventual<ContainerState>()
+            waiters[id, default: []].append(Waiter(condition: .notRunning, result: result))
+            _ = await result.value()
+        }
     }
 
     /// `docker kill`.
