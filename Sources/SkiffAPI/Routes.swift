@@ -22,6 +22,8 @@ extension Router {
         registerNetworkRoutes(&router, engine: engine)
         registerResourceRoutes(&router, engine: engine)
         registerVolumeRoutes(&router, engine: engine)
+        registerEventRoutes(&router, engine: engine)
+        registerDiskUsageRoutes(&router, engine: engine)
         return router
     }
 }

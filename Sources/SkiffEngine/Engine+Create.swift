@@ -93,6 +93,7 @@ extension Engine {
             throw EngineError(.system, "create: \(error)")
         }
         containers[id] = container
+        recordCreated(container, volumes: madeVolumes)
         return container
     }
 

@@ -59,6 +59,7 @@ extension Engine {
         execs[record.id] = record
         container.execIDs.append(record.id)
         containers[id] = container
+        self.record(Self.execAction("exec_create", record), container, ["execID": record.id])
         return record.id
     }
 
@@ -102,6 +103,7 @@ extension Engine {
         exec.running = true
         exec.tty = process.terminal ?? false
         execs[execID] = exec
+        record(Self.execAction("exec_start", exec), container, ["execID": execID])
         return connection
     }
 
@@ -110,6 +112,9 @@ extension Engine {
         guard var exec = execs[execID] else { return }
         if let pid = event.pid { exec.pid = pid }
         if let code = event.exitCode {
+            if exec.running, let container = containers[exec.containerID] {
+                record("exec_die", container, ["execID": execID, "exitCode": String(code)])
+            }
             exec.exitCode = code
             exec.running = false
             exec.pid = 0
@@ -126,6 +131,9 @@ extension Engine {
         guard var exec = execs[execID], exec.running else { return }
         exec.running = false
         if exec.exitCode == nil { exec.exitCode = 137 }
+        if let container = containers[exec.containerID] {
+            record("exec_die", container, ["execID": execID, "exitCode": String(exec.exitCode ?? 137)])
+        }
         execs[execID] = exec
     }
 
@@ -145,6 +153,7 @@ extension Engine {
         let container = containers[id]!
         let request = "attach \(stdin ? 1 : 0) \(stdout ? 1 : 0) \(stderr ? 1 : 0)"
         let attachment = Attachment()
+        record("attach", container)
         if container.state.isRunning && container.state.status != .restarting {
             attachment.deliver(try MonitorConnection.open(socketPath(id), request))
         } else {

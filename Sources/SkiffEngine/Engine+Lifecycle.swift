@@ -61,6 +61,7 @@ extension Engine {
             undo.append { self.releaseVolumes(of: starting) }
             try prepareMounts(container)
             try await attachNetwork(&container, image: container.config.exposedPorts)
+            let connected = await networkActors(container.sandbox?.endpoints ?? [])
             try await writeContainerFiles(container)
             let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary,
                                        networkNamespace: try networkNamespacePath(container)).build()
@@ -106,6 +107,7 @@ extension Engine {
             container.state.finishedAt = ContainerState.zeroTime
             container.state.exitCode = 0
             save(container)
+            recordStarted(container, networks: connected)
             follow(id, watch)
         } catch {
             rollback()
@@ -185,6 +187,7 @@ extension Engine {
     func apply(_ id: String, _ status: MonitorStatus) {
         // The first line of a watch started before `start` is the created state.
         guard var container = containers[id], status.state != .created else { return }
+        let old = container.state
         let wasRunning = container.state.status == .running
         container.state.pid = status.pid
         container.state.monitorPid = status.monitorPid
@@ -208,6 +211,7 @@ extension Engine {
             if let error = status.error { container.state.error = error }
         }
         save(container)
+        recordChanges(from: old, to: container)
         if status.state == .exited { releaseVolumes(of: container) }
         if wasRunning && (status.state == .exited || status.state == .restarting) { resumeWaiters(id, exited: true) }
     }
@@ -223,6 +227,7 @@ extension Engine {
         // The monitor's last word, if it got to say it.
         if let status = readStatus(id), status.state == .exited { apply(id, status) }
         var container = containers[id]!
+        let old = container.state
         if container.state.isRunning || container.state.pid != 0 {
             // It died with its container still recorded as up (killed, or a reboot).
             container.state.status = .exited
@@ -230,14 +235,18 @@ extension Engine {
         }
         container.state.pid = 0
         container.state.monitorPid = 0
-        let hadNetwork = container.sandbox != nil
+        let endpoints = container.sandbox?.endpoints
         container.sandbox = nil
         save(container)
+        recordChanges(from: old, to: container)
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)
         try? OverlayMount.unmount(rootfsPath(id))
         releaseVolumes(of: container)
-        if hadNetwork { await networks.detach(containerID: id) }
+        if let endpoints {
+            for network in await networkActors(endpoints) { recordNetwork("disconnect", network, container: id) }
+            await networks.detach(containerID: id)
+        }
         watched.remove(id)
         resumeWaiters(id, exited: true)
         if container.config.autoRemove && container.state.status == .exited {
@@ -261,10 +270,12 @@ extension Engine {
         let number = Signals.parse(signal ?? container.stopSignal) ?? SIGTERM
         let seconds = timeout ?? container.config.stopTimeout ?? 10
         let connection = try MonitorConnection.open(socketPath(id), "stop \(number) \(seconds < 0 ? 3600 * 24 : seconds)")
+        record("kill", container, ["signal": String(number)])
         // The monitor closes the connection when the container is down for good.
         for await _ in connection.chunks() {}
         connection.close()
         await waitForSettle(id)
+        if let stopped = containers[id] { record("stop", stopped) }
     }
 
     /// A frozen container cannot act on a signal: stop and kill thaw it first (as dockerd does).
@@ -275,12 +286,14 @@ extension Engine {
         save(container)
     }
 
-    /// Waits until the engine has seen the monitor go.
+    /// Waits until the engine has seen the monitor go (an exit seen on the
+    /// watch stream wakes waiters before that: then it waits again).
     func waitForSettle(_ id: String) async {
-        guard let container = containers[id], container.state.isRunning || watched.contains(id) else { return }
-        let result = Eventual<ContainerState>()
-        waiters[id, default: []].append(Waiter(condition: .notRunning, result: result))
-        _ = await result.value()
+        while let container = containers[id], container.state.isRunning || watched.contains(id) {
+            let result = Eventual<ContainerState>()
+            waiters[id, default: []].append(Waiter(condition: .notRunning, result: result))
+            _ = await result.value()
+        }
     }
 
     /// `docker kill`.
@@ -294,6 +307,7 @@ extension Engine {
         thawIfPaused(id)
         let answer = try MonitorConnection.call(socketPath(id), "kill \(number)")
         guard answer == "ok" else { throw EngineError(.system, "Cannot kill container: \(ref): \(answer)") }
+        record("kill", container, ["signal": String(number)])
     }
 
     /// `docker restart`.
@@ -303,6 +317,7 @@ extension Engine {
             try await stop(id, signal: signal, timeout: timeout)
         }
         try await start(id)
+        if let restarted = containers[id] { record("restart", restarted) }
     }
 
     // MARK: wait
@@ -346,6 +361,7 @@ extension Engine {
         let id = try resolveID(ref)
         // An exited container whose monitor is still being settled: after it.
         if watched.contains(id), containers[id]?.state.status == .exited { await waitForSettle(id) }
+        let connected = await networkActors(containers[id]?.sandbox?.endpoints ?? [])
         guard var container = containers[id] else { throw EngineError.noSuchContainer(ref) }
         if container.state.isRunning || watched.contains(id) {
             guard force else {
@@ -354,10 +370,12 @@ extension Engine {
             thawIfPaused(id)
             let connection = try? MonitorConnection.open(socketPath(id), "stop 9 0")
             if let connection {
+                record("kill", container, ["signal": String(SIGKILL)])
                 var buffer = [UInt8](repeating: 0, count: 64)
                 while read(connection.fd, &buffer, buffer.count) > 0 {}
                 connection.close()
             }
+            container = settleForcedStop(id, networks: connected) ?? container
         }
         container.state.status = .removing
         containers[id] = container
@@ -374,6 +392,7 @@ extension Engine {
         resumeWaiters(id, exited: true, removed: true)
         containers[id] = nil
         watched.remove(id)
+        record("destroy", container)
         releaseVolumes(of: container)
         if volumes { removeAnonymousVolumes(of: container) }
         if container.sandbox != nil { await networks.detach(containerID: id) }

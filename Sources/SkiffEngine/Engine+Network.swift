@@ -148,6 +148,7 @@ extension Engine {
             if container.state.isRunning, let sandbox = container.sandbox {
                 let endpoint = try await networks.connect(containerID: id, name: container.name, path: sandbox.path, request: request)
                 container.sandbox?.endpoints.append(endpoint)
+                recordNetwork("connect", NetworkActor(net), container: id)
             }
         } catch {
             throw EngineError(error)
@@ -171,6 +172,7 @@ extension Engine {
                 container.sandbox?.endpoints.removeAll { $0.networkID == net.id }
             }
             container.config.networks.remove(at: i)
+            recordNetwork("disconnect", NetworkActor(net), container: id)
         } catch {
             throw EngineError(error)
         }

@@ -51,6 +51,7 @@ extension Engine {
         }
         container.state.status = .paused
         save(container)
+        record("pause", container)
     }
 
     /// `docker unpause`.
@@ -65,6 +66,7 @@ extension Engine {
         }
         container.state.status = .running
         save(container)
+        record("unpause", container)
     }
 
     // MARK: top
@@ -84,6 +86,7 @@ extension Engine {
         guard status == 0 else {
             throw EngineError(.system, "ps: \(output.split(separator: "\n").first.map(String.init) ?? "exit status \(status)")")
         }
+        record("top", containers[id]!)
         return try Self.processTable(output, pids: pids)
     }
 
@@ -214,5 +217,6 @@ extension Engine {
             }
         }
         save(container)
+        record("update", container)
     }
 }

@@ -30,8 +30,10 @@ extension Engine {
     ) throws(EngineError) -> Volume {
         let given = name.flatMap { $0.isEmpty ? nil : $0 }
         do {
-            return try volumes.create(name: given ?? Self.randomID(), driver: driver, labels: labels, options: options,
-                                      anonymous: given == nil).volume
+            let result = try volumes.create(name: given ?? Self.randomID(), driver: driver, labels: labels, options: options,
+                                            anonymous: given == nil)
+            if result.created { recordVolume("create", result.volume.name, driver: result.volume.driver) }
+            return result.volume
         } catch {
             throw EngineError(error)
         }
@@ -54,7 +56,7 @@ extension Engine {
     /// makes a missing volume no error.
     public func removeVolume(_ name: String, force: Bool) throws(EngineError) {
         do throws(VolumeError) {
-            guard try volumes.find(name) != nil else {
+            guard let volume = try volumes.find(name) else {
                 if force { return }
                 throw VolumeError.noSuchVolume(name)
             }
@@ -63,6 +65,7 @@ extension Engine {
                 throw VolumeError(.conflict, "remove \(name): volume is in use - [\(users.joined(separator: ", "))]")
             }
             try volumes.remove(name)
+            recordVolume("destroy", name, driver: volume.driver)
         } catch {
             throw EngineError(error)
         }
@@ -77,9 +80,11 @@ extension Engine {
         for (volume, users) in try listVolumes() where users.isEmpty && volume.options.isEmpty && include(volume) {
             let size = volumes.size(volume)
             guard (try? volumes.remove(volume.name)) != nil else { continue }
+            recordVolume("destroy", volume.name, driver: volume.driver)
             deleted.append(volume.name)
             reclaimed += size
         }
+        events.publish(.volume, "prune", id: "", attributes: ["reclaimed": String(reclaimed)])
         return (deleted, reclaimed)
     }
 
@@ -266,7 +271,7 @@ extension Engine {
     func removeAnonymousVolumes(of container: Container) {
         for mount in container.mounts where mount.kind == .volume && mount.anonymous {
             guard let name = mount.name, containers(usingVolume: name).isEmpty else { continue }
-            try? volumes.remove(name)
+            if (try? volumes.remove(name)) != nil { recordVolume("destroy", name, driver: mount.driver) }
         }
     }
 

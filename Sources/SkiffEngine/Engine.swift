@@ -25,6 +25,8 @@ public actor Engine {
     public nonisolated let runRoot: String
     public nonisolated let images: ImageStore
     public nonisolated let networks: Networks
+    /// What happens to containers, images, volumes and networks (`docker events`).
+    public nonisolated let events = EventBus()
     /// The skiff-monitor executable.
     public nonisolated let monitorPath: String
     let db: ContainerDatabase

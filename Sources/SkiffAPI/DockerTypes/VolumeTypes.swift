@@ -8,10 +8,20 @@ struct VolumeResponse: Codable, Sendable, Equatable {
     var labels: [String: String]
     var scope = "local"
     var options: [String: String]
+    /// Only in `GET /system/df`.
+    var usageData: UsageData?
 
     enum CodingKeys: String, CodingKey {
         case name = "Name", driver = "Driver", mountpoint = "Mountpoint", createdAt = "CreatedAt", labels = "Labels"
-        case scope = "Scope", options = "Options"
+        case scope = "Scope", options = "Options", usageData = "UsageData"
+    }
+
+    /// `UsageData`: the bytes a volume holds and how many containers use it.
+    struct UsageData: Codable, Sendable, Equatable {
+        var size: Int64
+        var refCount: Int
+
+        enum CodingKeys: String, CodingKey { case size = "Size", refCount = "RefCount" }
     }
 }
 

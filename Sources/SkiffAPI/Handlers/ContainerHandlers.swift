@@ -37,12 +37,18 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
             return t
         }
         var deleted: [String] = []
+        var reclaimed: Int64 = 0
         for c in await engine.list() where !c.state.isRunning {
             if let until, (RFC3339.parse(c.created) ?? 0) >= until { continue }
             if !ContainerFilter.labelsMatch(c.config.labels, filters["label"] ?? [], negated: filters["label!"] ?? []) { continue }
-            if (try? await engine.remove(c.id, force: false, volumes: false)) != nil { deleted.append(c.id) }
+            let size = await engine.writableLayerSize(c.id)
+            if (try? await engine.remove(c.id, force: false, volumes: false)) != nil {
+                deleted.append(c.id)
+                reclaimed += size
+            }
         }
-        return try .json(ContainerPruneResponse(containersDeleted: deleted, spaceReclaimed: 0))
+        engine.events.publish(.container, "prune", id: "", attributes: ["reclaimed": String(reclaimed)])
+        return try .json(ContainerPruneResponse(containersDeleted: deleted, spaceReclaimed: reclaimed))
     }
 
     router.get("/containers/{id}/json") { request in

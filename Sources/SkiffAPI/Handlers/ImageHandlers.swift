@@ -19,7 +19,7 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
     }
 
     router.get("/images/get") { request in
-        try await saveResponse(request.query.strings("names"), store: store)
+        try await saveResponse(request.query.strings("names"), engine: engine)
     }
 
     router.post("/images/load") { request in
@@ -33,6 +33,7 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
                 for id in result.untaggedIDs {
                     try await writer.writeJSON(JSONMessage.stream("Loaded image ID: \(id)\n"))
                 }
+                await ImageEvents.loaded(engine, result)
             } catch {
                 try await writer.writeJSON(JSONMessage.failure(APIError(error).message))
             }
@@ -40,7 +41,7 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
     }
 
     router.post("/images/create") { request in
-        try importResponse(request, store: store)
+        try importResponse(request, engine: engine)
     }
 
     router.post("/images/prune") { request in
@@ -65,7 +66,7 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
     }
 
     router.get("/images/{name*}/get") { request in
-        try await saveResponse([request.param("name")], store: store)
+        try await saveResponse([request.param("name")], engine: engine)
     }
 
     router.post("/images/{name*}/tag") { request in
@@ -76,7 +77,9 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
             throw APIError.badRequest("invalid tag format: \(tag)")
         }
         let image = try await store.resolve(request.param("name"))
-        try await store.tag(image, as: tag.isEmpty ? repo : "\(repo):\(tag)")
+        let target = tag.isEmpty ? repo : "\(repo):\(tag)"
+        try await store.tag(image, as: target)
+        await ImageEvents.record(engine, "tag", image, name: ImageEvents.familiarTag(target))
         return APIResponse(status: 201)
     }
 
@@ -91,7 +94,9 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
             throw APIError.conflict(
                 "conflict: unable to remove repository reference \"\(name)\" (must force) - container \(user) is using its referenced image \(image.id.shortID)")
         }
+        let labels = await ImageEvents.labels(engine, image)
         let removal = try await store.remove(name, force: force, inUse: inUse)
+        ImageEvents.removed(engine, image: image, labels: labels, removal)
         return try .json(deleteItems(removal))
     }
 }
@@ -167,16 +172,23 @@ private func isID(_ name: String, of image: ImageRecord) -> Bool {
 
 /// `docker save`: a docker-archive tar streamed as the store writes it.
 /// Every name is resolved first, so a missing one is a 404, not a cut stream.
-private func saveResponse(_ names: [String], store: ImageStore) async throws -> APIResponse {
+private func saveResponse(_ names: [String], engine: Engine) async throws -> APIResponse {
+    let store = engine.images
     guard !names.isEmpty else { throw APIError.badRequest("no image names given") }
-    for name in names { _ = try await store.resolve(name) }
-    return .stream(contentType: "application/x-tar") { writer in
+    var images: [ImageRecord] = []
+    for name in names {
+        let image = try await store.resolve(name)
+        if !images.contains(where: { $0.id == image.id }) { images.append(image) }
+    }
+    return .stream(contentType: "application/x-tar") { [images] writer in
         try await store.save(names, format: .docker, to: writer.sink())
+        for image in images { await ImageEvents.record(engine, "save", image) }
     }
 }
 
 /// `POST /images/create`: `fromSrc=-` imports the body as a root filesystem.
-private func importResponse(_ request: APIRequest, store: ImageStore) throws -> APIResponse {
+private func importResponse(_ request: APIRequest, engine: Engine) throws -> APIResponse {
+    let store = engine.images
     if let image = request.query.string("fromImage"), !image.isEmpty {
         throw APIError(500, "pull is not implemented yet")
     }
@@ -205,6 +217,7 @@ private func importResponse(_ request: APIRequest, store: ImageStore) throws -> 
     return .stream { writer in
         do {
             let image = try await store.importRootfs(source, changes: changes, tag: name, message: message, platform: platform)
+            await ImageEvents.imported(engine, image, name: name)
             try await writer.writeJSON(JSONMessage.status(image.id.description))
         } catch {
             try await writer.writeJSON(JSONMessage.failure(APIError(error).message))
@@ -230,6 +243,7 @@ private func prune(_ request: APIRequest, engine: Engine) async throws -> APIRes
     try checkFilters(filters, allowed: ["dangling", "label", "label!", "until"])
     let danglingOnly = try filters["dangling"].map { try parseBoolFilter("dangling", $0) } ?? true
     let inUse = await engine.imagesInUse()
+    let before = await ImageEvents.labelled(engine)
     var items: [ImageDeleteItem] = []
     var reclaimed: Int64 = 0
     if filters.keys.allSatisfy({ $0 == "dangling" }) {
@@ -244,5 +258,6 @@ private func prune(_ request: APIRequest, engine: Engine) async throws -> APIRes
             reclaimed += image.record.size
         }
     }
+    ImageEvents.pruned(engine, deleted: Set(items.compactMap(\.deleted)), before: before, reclaimed: reclaimed)
     return try .json(ImagePruneResponse(imagesDeleted: items.isEmpty ? nil : items, spaceReclaimed: reclaimed))
 }

@@ -27,11 +27,14 @@ func registerNetworkRoutes(_ router: inout Router, engine: Engine) {
         let body = try await request.body.decode(NetworkCreateRequest.self)
         let options = try NetworkTranslation.options(body)
         let network = try await networks.create(options)
+        engine.recordNetwork("create", network)
         return try .json(NetworkCreateResponse(id: network.id), status: 201)
     }
 
     router.delete("/networks/{id}") { request in
-        try await networks.remove(request.param("id"))
+        let network = try await networks.network(request.param("id"))
+        try await networks.remove(network.id)
+        engine.recordNetwork("destroy", network)
         return .noContent
     }
 
@@ -49,8 +52,12 @@ func registerNetworkRoutes(_ router: inout Router, engine: Engine) {
             if let until, (RFC3339.parse(network.created) ?? 0) >= until { continue }
             if !ContainerFilter.labelsMatch(network.labels, filters["label"] ?? [], negated: filters["label!"] ?? []) { continue }
             if !(await networks.endpoints(of: network.id)).isEmpty { continue }
-            if (try? await networks.remove(network.id)) != nil { deleted.append(network.name) }
+            if (try? await networks.remove(network.id)) != nil {
+                engine.recordNetwork("destroy", network)
+                deleted.append(network.name)
+            }
         }
+        engine.events.publish(.network, "prune", id: "", attributes: ["reclaimed": "0"])
         return try .json(NetworkPruneResponse(networksDeleted: deleted))
     }
 

@@ -10,7 +10,7 @@ enum Registry {
     }
 
     static let topLevel: [CommandSpec] = [
-        AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
+        AttachCommand.spec, CreateCommand.spec, EventsCommand.spec, ExecCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
         ImportCommand.spec, InfoCommand.spec, InspectCommand.spec, KillCommand.spec, LoadCommand.spec, LogsCommand.spec,
         ListCommand.spec, PortCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []), RemoveImageCommand.spec,
         RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec, VersionCommand.spec,
@@ -35,7 +35,9 @@ enum Registry {
             NetworkCommand.connect, NetworkCreateCommand.spec, NetworkCommand.disconnect, NetworkCommand.inspect,
             NetworkCommand.list, PruneCommand.networks, NetworkCommand.remove,
         ]),
-        Group(name: "system", summary: "Manage skiff", commands: [InfoCommand.spec]),
+        Group(name: "system", summary: "Manage skiff", commands: [
+            DiskUsageCommand.spec, EventsCommand.spec, InfoCommand.spec, SystemPruneCommand.spec,
+        ]),
         Group(name: "volume", usage: " COMMAND", summary: "Manage volumes", commands: [
             VolumeCommand.create, VolumeCommand.inspect, VolumeCommand.list, PruneCommand.volumes, VolumeCommand.remove,
         ]),

@@ -43,6 +43,20 @@ enum GoTime {
         return date(tm) + "T" + clock(tm) + (tm.tm_gmtoff == 0 ? "Z" : offset(tm, colon: true))
     }
 
+    /// Go's "2006-01-02T15:04:05.000000000Z07:00" (nine digits always) in the local zone: `docker events`.
+    static func rfc3339NanoFixed(nanoseconds: Int64) -> String {
+        var seconds = nanoseconds / 1_000_000_000
+        var nanos = nanoseconds % 1_000_000_000
+        if nanos < 0 {
+            seconds -= 1
+            nanos += 1_000_000_000
+        }
+        let tm = local(seconds)
+        let fraction = String(nanos)
+        return date(tm) + "T" + clock(tm) + "." + String(repeating: "0", count: 9 - fraction.count) + fraction
+            + (tm.tm_gmtoff == 0 ? "Z" : offset(tm, colon: true))
+    }
+
     /// Parses RFC 3339 with an optional fraction ("2024-05-01T10:00:00.123456789Z",
     /// "...+02:00"); without a zone the local one is assumed. Dates alone mean midnight.
     static func parse(_ text: String) -> (seconds: Int64, nanos: Int64)? {

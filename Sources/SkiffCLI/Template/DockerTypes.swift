@@ -7,10 +7,11 @@ enum DockerTypes {
     static let image = GoType.structure("ImageInspect")
     static let network = GoType.structure("NetworkInspect")
     static let volume = GoType.structure("Volume")
+    static let event = GoType.structure("Message")
 
     static let complete: Set<String> = [
         "NetworkInspect", "IPAM", "IPAMConfig", "ConfigReference", "EndpointResource", "PeerInfo", "ServiceInfo", "NetworkTask",
-        "Volume", "UsageData",
+        "Volume", "UsageData", "Message", "Actor",
     ]
 
     private static let definitions: [(name: String, goName: String, fields: String)] = [
@@ -93,6 +94,11 @@ enum DockerTypes {
             """),
         ("UsageData", "volume.UsageData", "RefCount:i Size:i"),
         ("ImageMetadata", "image.Metadata", "LastTagTime:any"),
+        ("Message", "events.Message", """
+            Status=status?:s ID=id?:s From=from?:s Type:s Action:s Actor:Actor Scope=scope?:s Time=time?:i \
+            TimeNano=timeNano?:i
+            """),
+        ("Actor", "events.Actor", "ID:s Attributes:{s}"),
     ]
 
     static let structs: [String: GoStruct] = {
