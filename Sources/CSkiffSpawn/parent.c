@@ -18,7 +18,9 @@ int skiff_signalfd_for(const int *signals, int count) {
     sigemptyset(&set);
     for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
-    return signalfd(-1, &set, SFD_CLOEXEC);
+    // Non-blocking: in a process with other threads a signal poll() saw can be
+    // taken by another thread before the read.
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 int skiff_signalfd_read(int fd) {

@@ -521,9 +521,13 @@ static void install_seccomp(const struct skiff_spawn_config *cfg) {
 static void set_user(const struct skiff_spawn_config *cfg) {
     if (!cfg->set_user) return;
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(cfg, SKIFF_STEP_SET_USER, errno, "prctl(PR_SET_KEEPCAPS)", NULL);
-    if (setgroups(cfg->n_groups, cfg->groups) < 0 && errno != EPERM) fail(cfg, SKIFF_STEP_SET_USER, errno, "setgroups", NULL);
-    if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0) fail(cfg, SKIFF_STEP_SET_USER, errno, "setresgid", NULL);
-    if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0) fail(cfg, SKIFF_STEP_SET_USER, errno, "setresuid", NULL);
+    // Raw system calls, not glibc's wrappers: those change every thread of the
+    // process (SIGSETXID to each thread in glibc's list), and a clone of a
+    // multi-threaded parent inherits that list without the threads: it would
+    // wait for them forever.
+    if (syscall(SYS_setgroups, cfg->n_groups, cfg->groups) < 0 && errno != EPERM) fail(cfg, SKIFF_STEP_SET_USER, errno, "setgroups", NULL);
+    if (syscall(SYS_setresgid, cfg->gid, cfg->gid, cfg->gid) < 0) fail(cfg, SKIFF_STEP_SET_USER, errno, "setresgid", NULL);
+    if (syscall(SYS_setresuid, cfg->uid, cfg->uid, cfg->uid) < 0) fail(cfg, SKIFF_STEP_SET_USER, errno, "setresuid", NULL);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(cfg, SKIFF_STEP_SET_USER, errno, "prctl(PR_SET_KEEPCAPS, 0)", NULL);
 }
 
@@ -608,8 +612,8 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
 
     // 3. In a new user namespace, become its root.
     if (cfg->clone_flags & CLONE_NEWUSER) {
-        if (setresgid(0, 0, 0) < 0) fail(cfg, SKIFF_STEP_SET_IDS_IN_USERNS, errno, "setresgid(0)", NULL);
-        if (setresuid(0, 0, 0) < 0) fail(cfg, SKIFF_STEP_SET_IDS_IN_USERNS, errno, "setresuid(0)", NULL);
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(cfg, SKIFF_STEP_SET_IDS_IN_USERNS, errno, "setresgid(0)", NULL);
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(cfg, SKIFF_STEP_SET_IDS_IN_USERNS, errno, "setresuid(0)", NULL);
     }
 
     // 4. A cgroup namespace rooted at our cgroup.

@@ -54,7 +54,6 @@ public final class Monitor {
         }
         var set: [Int32] = [SIGCHLD, SIGTERM, SIGINT, SIGHUP]
         signals = skiff_signalfd_for(&set, Int32(set.count))
-        _ = fcntl(signals, F_SETFL, fcntl(signals, F_GETFL) | O_NONBLOCK)
         signal(SIGPIPE, SIG_IGN)
     }
 

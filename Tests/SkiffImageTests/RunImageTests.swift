@@ -5,6 +5,7 @@ import SkiffImage
 import SkiffOCI
 import SkiffRuntime
 import SkiffSystem
+import Synchronization
 import Testing
 
 /// From an imported image to a running container: the image's root as an
@@ -47,6 +48,48 @@ import Testing
         #expect(Support.readText(bundle + "/rootfs/out") == "hello from /srv\n")
         // The write landed in the container's layer, not the image's.
         #expect(Support.readText(store.snapshots.active(key: "run1", layers: []).upper + "/out") == "hello from /srv\n")
+
+        // Regressions, from a process whose threads come and go: the clone child
+        // hung in glibc's setresuid wrapper (it waits for every thread glibc knows
+        // of, and the child has none of them: now raw system calls); the waiting
+        // runtime missed its child's exit when SIGCHLD went to another thread (now
+        // also a pidfd), or blocked reading a signal another thread had taken
+        // (now a non-blocking signalfd).
+        let churning = Churn()
+        detachThread { churning.run() }
+        defer { churning.stop() }
+        for i in 0..<15 {
+            let done = Eventually<Int32>()
+            detachThread { done.set((try? runtime.run(id: "img-run-\(i)", options: .init(bundle: bundle), detach: false)) ?? -1) }
+            let status = done.wait(seconds: 30)
+            #expect(status == 0, "run \(i) did not finish")
+            if status == nil { break }
+        }
     }
 }
 
+/// Threads started and ended all the time (as a busy test process has them).
+final class Churn: Sendable {
+    private let running = Mutex(true)
+    func run() {
+        while running.withLock({ $0 }) {
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { _ in usleep(200); return nil }, nil)
+            pthread_join(thread, nil)
+        }
+    }
+    func stop() { running.withLock { $0 = false } }
+}
+
+/// A value from another thread, waited for with a deadline.
+final class Eventually<T: Sendable>: Sendable {
+    private let value = Mutex<T?>(nil)
+    func set(_ v: T) { value.withLock { $0 = v } }
+    func wait(seconds: Int) -> T? {
+        for _ in 0..<(seconds * 100) {
+            if let v = value.withLock({ $0 }) { return v }
+            usleep(10_000)
+        }
+        return nil
+    }
+}

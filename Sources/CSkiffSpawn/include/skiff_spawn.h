@@ -222,7 +222,7 @@ int skiff_setns(int fd, int nstype);
 /// unshare(2).
 int skiff_unshare(int flags);
 
-/// Blocks `signals` for the calling thread and returns a signalfd for them.
+/// Blocks `signals` for the calling thread and returns a non-blocking signalfd for them.
 int skiff_signalfd_for(const int *signals, int count);
 
 /// Reads one signal from a signalfd; returns its number, or -1.

@@ -11,6 +11,10 @@ enum ProcessWaiter {
         let sfd = forwarded.withUnsafeBufferPointer { skiff_signalfd_for($0.baseAddress, Int32($0.count)) }
         guard sfd >= 0 else { throw .system("run", "signalfd") }
         defer { close(sfd) }
+        // The child's exit is also seen on a pidfd: in a process with other
+        // threads, SIGCHLD may go to one of them and never reach the signalfd.
+        let pidfd = skiff_pidfd_open(pid)
+        defer { if pidfd >= 0 { close(pidfd) } }
         terminal?.start()
         defer { terminal?.restore() }
         while true {
@@ -21,7 +25,7 @@ enum ProcessWaiter {
                 return ExitStatus.code(status)
             }
             if r < 0 && errno != EINTR { throw .system("run", "waitpid \(pid)") }
-            var fds = [pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: sfd, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
             fds += terminal?.pollFDs ?? []
             let n = poll(&fds, nfds_t(fds.count), -1)
             if n < 0 { continue }
@@ -33,7 +37,7 @@ enum ProcessWaiter {
                     _ = kill(pid, sig)
                 }
             }
-            if let terminal { terminal.pump(Array(fds.dropFirst())) }
+            if let terminal { terminal.pump(Array(fds.dropFirst(2))) }
         }
     }
 
