@@ -161,13 +161,19 @@ extension Engine {
         for waiter in use.released { waiter.deliver(()) }
     }
 
-    /// Returns once no copy, export or commit works on the container's files.
-    func filesReleased(_ id: String) async {
-        while fileUses[id] != nil {
-            let released = Eventual<Void>()
-            fileUses[id]!.released.append(released)
-            await released.value()
+    /// Returns once no copy, export or commit works on the container's files, or after
+    /// `seconds` (a client that stopped reading an archive must not hold the container forever;
+    /// what is still working then fails on its own).
+    func filesReleased(_ id: String, within seconds: Int = 5) async {
+        guard fileUses[id] != nil else { return }
+        let released = Eventual<Void>()
+        fileUses[id]!.released.append(released)
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            released.deliver(())
         }
+        await released.value()
+        timer.cancel()
     }
 
     /// Running, followed, or being started: its mounts are the container's.
