@@ -83,14 +83,16 @@ enum CopyCommand {
             return
         }
         let stat = try pathStat(response)
-        let progress = Progress(quiet: quiet, header: "Copying from container - ")
         var rebases: [PathRebase] = []
         if let rebaseName { rebases.append(PathRebase(from: CopyPath.splitDirectoryEntry(sourcePath).entry, to: rebaseName)) }
         let source = Info(path: sourcePath, exists: true, isDirectory: stat.isDirectory, rebaseName: rebaseName)
         let target = try LocalPath.destinationInfo(destinationPath)
         let (directory, rename) = try prepare(source, target)
         if let rename { rebases.append(rename) }
-        var body = ResponseSource(body: response.body)
+        let counter = Counter()
+        let body = ResponseSource(body: response.body, counter: counter)
+        // docker prints its summary whether the extraction worked or not.
+        defer { if !quiet { Output.error("Successfully copied \(Units.humanSize(Double(counter.bytes))) to \(destinationPath)") } }
         do {
             try RootedTree(root: directory, displayRoot: directory).extract(
                 body, into: "", options: .init(ownership: .ignore, noOverwriteDirNonDir: true, rebases: rebases))
@@ -98,7 +100,6 @@ enum CopyCommand {
             throw CLIError(error.kind == .conflict || error.kind == .unsafePath ? error.message : error.description)
         }
         try body.drain()
-        progress.finish("Successfully copied \(Units.humanSize(Double(body.count))) to \(destinationPath)")
     }
 
     // MARK: To a container
@@ -152,12 +153,12 @@ enum CopyCommand {
                 }
             }
         }
-        let progress = Progress(quiet: quiet, header: "Copying to container - ")
         var query: Query = ["path": directory, "noOverwriteDirNonDir": "true"]
         if copyOwners { query.add("copyUIDGID", "true") }
+        // docker prints its summary whether the daemon took the archive or not.
+        defer { if !quiet { Output.error("Successfully copied \(Units.humanSize(Double(counter.bytes))) to \(container):\(target.path)") } }
         let response = try client.send("PUT", "/containers/\(Query.escapePath(container))/archive", query: query, body: body)
         _ = try response.body.readAll()
-        progress.finish("Successfully copied \(Units.humanSize(Double(counter.bytes))) to \(container):\(target.path)")
     }
 
     // MARK: Shared
@@ -234,18 +235,21 @@ enum CopyCommand {
     /// A response body as a ByteSource, counting what it reads.
     struct ResponseSource: ByteSource {
         let body: ResponseBody
+        let counter: Counter
         var pending: [UInt8] = []
         var offset = 0
-        var count = 0
 
-        init(body: ResponseBody) { self.body = body }
+        init(body: ResponseBody, counter: Counter) {
+            self.body = body
+            self.counter = counter
+        }
 
         mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
             while offset == pending.count {
                 guard let part = try body.next() else { return 0 }
                 pending = part
                 offset = 0
-                count += part.count
+                counter.bytes += part.count
             }
             let n = min(buffer.count, pending.count - offset)
             pending.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
@@ -254,27 +258,8 @@ enum CopyCommand {
         }
 
         /// Reads what is left (the archive's padding), so the count is the whole stream.
-        mutating func drain() throws {
-            while let part = try body.next() { count += part.count }
-        }
-    }
-
-    /// docker's progress on a terminal: a line on stderr while copying, then the summary.
-    struct Progress {
-        let quiet: Bool
-        let terminal = Terminal.isTerminal(2)
-
-        init(quiet: Bool, header: String) {
-            self.quiet = quiet
-            if !quiet && terminal {
-                Output.write(2, "\u{1b}[sPreparing to copy...\u{1b}[?25l\u{1b}[u\u{1b}[2K\(header)0B")
-            }
-        }
-
-        func finish(_ summary: String) {
-            guard !quiet else { return }
-            if terminal { Output.write(2, "\u{1b}[?25h\u{1b}[u\u{1b}[2K") }
-            Output.error(summary)
+        func drain() throws {
+            while let part = try body.next() { counter.bytes += part.count }
         }
     }
 }
