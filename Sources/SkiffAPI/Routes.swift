@@ -19,6 +19,7 @@ extension Router {
         registerSystemRoutes(&router, engine: engine, daemon: daemon)
         registerImageRoutes(&router, engine: engine)
         registerContainerRoutes(&router, engine: engine)
+        registerContainerFileRoutes(&router, engine: engine)
         registerNetworkRoutes(&router, engine: engine)
         registerResourceRoutes(&router, engine: engine)
         registerVolumeRoutes(&router, engine: engine)

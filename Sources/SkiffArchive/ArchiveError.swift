@@ -18,6 +18,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
         case unsupported
         /// A size or length past what is accepted (an oversized PAX header, a mismatched write).
         case limit
+        /// An entry would replace a directory with a non-directory, or the reverse, where that is refused.
+        case conflict
         /// A system call failed; `errno` says why.
         case system
     }

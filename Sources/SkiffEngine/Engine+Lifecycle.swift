@@ -33,6 +33,8 @@ extension Engine {
     /// that creates the container, connects waiting attaches, then lets it run.
     public func start(_ ref: String) async throws(EngineError) {
         let id = try resolveID(ref)
+        starting.insert(id)
+        defer { starting.remove(id) }
         // A monitor that just ended is still being settled: start after it.
         if watched.contains(id), containers[id]?.state.status == .exited { await waitForSettle(id) }
         guard var container = containers[id] else { throw EngineError.noSuchContainer(ref) }
@@ -47,6 +49,8 @@ extension Engine {
         let image = try? await images.resolve(container.imageID)
         var undo: [() -> Void] = []
         func rollback() { for step in undo.reversed() { step() } }
+        // A copy that began while it ran may still use the root it had: after it.
+        if !isMountPoint(rootfs) { await filesReleased(id) }
         do throws(EngineError) {
             if !isMountPoint(rootfs) {
                 let active = images.snapshots.active(key: id, layers: image.map { images.layerKeys(of: $0) } ?? [])
@@ -361,6 +365,7 @@ extension Engine {
         let id = try resolveID(ref)
         // An exited container whose monitor is still being settled: after it.
         if watched.contains(id), containers[id]?.state.status == .exited { await waitForSettle(id) }
+        await filesReleased(id)
         let connected = await networkActors(containers[id]?.sandbox?.endpoints ?? [])
         guard var container = containers[id] else { throw EngineError.noSuchContainer(ref) }
         if container.state.isRunning || watched.contains(id) {

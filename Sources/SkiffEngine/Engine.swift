@@ -40,6 +40,10 @@ public actor Engine {
     var execs: [String: ExecRecord] = [:]
     /// The mounts of containers being created (awaiting their root): their volumes are in use.
     var pendingMounts: [String: [ContainerMount]] = [:]
+    /// Copies, exports and commits working on a container's files now (Engine+Files).
+    var fileUses: [String: FileUse] = [:]
+    /// Containers between the start of `start` and their monitor's report: their root stays mounted.
+    var starting: Set<String> = []
 
     /// Blocking work (monitors, mounts, files) runs on the engine's own thread.
     private nonisolated let executor = ThreadExecutor()

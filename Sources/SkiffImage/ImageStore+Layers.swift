@@ -20,14 +20,17 @@ extension ImageStore {
 
     /// Turns a directory into a stored, unpacked layer on top of `parent`: a
     /// container's overlay upper directory (whiteouts become `.wh.` entries)
-    /// for commit and build, or a plain tree.
-    public func addLayer(fromDirectory directory: String, source: LayerWriter.Source, parent: Digest?, compression: Compression = .gzip) throws(ImageError) -> LayerRecord {
+    /// for commit and build, or a plain tree. `exclude`: paths (relative) left out.
+    public func addLayer(
+        fromDirectory directory: String, source: LayerWriter.Source, parent: Digest?, compression: Compression = .gzip,
+        exclude: Set<[UInt8]> = []
+    ) throws(ImageError) -> LayerRecord {
         var writer = try content.writer()
         var tarHasher = DigestHasher()
         let size: Int64
         do {
             let result = try LayerWriter.write(
-                directory: directory, to: &writer, format: compression, options: .init(source: source),
+                directory: directory, to: &writer, format: compression, options: .init(source: source, exclude: exclude),
                 uncompressed: { tarHasher.update($0) })
             size = result.uncompressedSize
         } catch {

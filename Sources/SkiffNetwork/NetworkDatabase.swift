@@ -94,6 +94,14 @@ struct NetworkDatabase: Sendable {
         return result
     }
 
+    /// Rewrites an endpoint's record (a rename); its address stays.
+    func update(_ endpoint: Endpoint) throws(NetworkError) {
+        let data = try encode(endpoint)
+        try write("save endpoint of \(endpoint.containerID.prefix(12))") { db in
+            try db.execute(sql: "UPDATE endpoint SET record = ? WHERE id = ?", arguments: [data, endpoint.id])
+        }
+    }
+
     func deleteEndpoint(id: String) throws(NetworkError) {
         try write("delete endpoint \(id)") { db in
             try db.execute(sql: "DELETE FROM endpoint WHERE id = ?", arguments: [id])

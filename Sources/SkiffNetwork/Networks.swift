@@ -247,6 +247,20 @@ public actor Networks {
         if !endpoint.ports.isEmpty { try? applyFirewall() }
     }
 
+    /// `docker rename` of a running container: its endpoints carry the new name, and so do the
+    /// DNS names of user-defined networks (its aliases and short id stay). Returns its endpoints.
+    public func rename(containerID: String, to name: String) -> [Endpoint] {
+        for var endpoint in endpoints(ofContainer: containerID) {
+            let hasDNS = networks[endpoint.networkID]?.hasDNS ?? false
+            endpoint.containerName = name
+            endpoint.dnsNames = hasDNS ? Self.unique([name] + endpoint.aliases + [String(containerID.prefix(12))]) : [name]
+            try? db.update(endpoint)
+            endpoints[endpoint.id] = endpoint
+        }
+        refreshNames()
+        return endpoints(ofContainer: containerID)
+    }
+
     /// Undoes a container's network: its endpoints, published ports, veths and namespace.
     public func detach(containerID: String) {
         let mine = endpoints(ofContainer: containerID)

@@ -10,20 +10,22 @@ enum Registry {
     }
 
     static let topLevel: [CommandSpec] = [
-        AttachCommand.spec, CreateCommand.spec, EventsCommand.spec, ExecCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
+        AttachCommand.spec, CommitCommand.spec, CopyCommand.spec, CreateCommand.spec, DiffCommand.spec, EventsCommand.spec,
+        ExecCommand.spec, ExportCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
         ImportCommand.spec, InfoCommand.spec, InspectCommand.spec, KillCommand.spec, LoadCommand.spec, LogsCommand.spec,
-        ListCommand.spec, PortCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []), RemoveImageCommand.spec,
-        RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec, VersionCommand.spec,
-        WaitCommand.spec, ContainerResourceCommands.pause, ContainerResourceCommands.unpause, ContainerResourceCommands.top,
-        ContainerResourceCommands.update, StatsCommand.spec, help,
+        ListCommand.spec, PortCommand.spec, RenameCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []),
+        RemoveImageCommand.spec, RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec,
+        VersionCommand.spec, WaitCommand.spec, ContainerResourceCommands.pause, ContainerResourceCommands.unpause,
+        ContainerResourceCommands.top, ContainerResourceCommands.update, StatsCommand.spec, help,
     ]
 
     static let groups: [Group] = [
         Group(name: "container", summary: "Manage containers", commands: [
-            AttachCommand.spec, CreateCommand.spec, ExecCommand.spec, InspectCommand.container, KillCommand.spec,
+            AttachCommand.spec, CommitCommand.spec, CopyCommand.spec, CreateCommand.spec, DiffCommand.spec, ExecCommand.spec,
+            ExportCommand.spec, InspectCommand.container, KillCommand.spec,
             LogsCommand.spec, named(ListCommand.spec, "ls", aliases: ["list", "ps"]), PortCommand.spec, PruneCommand.containers,
-            StopCommand.restart, RemoveCommand.spec, RunCommand.spec, StartCommand.spec, StopCommand.stop, WaitCommand.spec,
-            ContainerResourceCommands.pause, ContainerResourceCommands.unpause, ContainerResourceCommands.top,
+            RenameCommand.spec, StopCommand.restart, RemoveCommand.spec, RunCommand.spec, StartCommand.spec, StopCommand.stop,
+            WaitCommand.spec, ContainerResourceCommands.pause, ContainerResourceCommands.unpause, ContainerResourceCommands.top,
             ContainerResourceCommands.update, StatsCommand.spec,
         ]),
         Group(name: "image", summary: "Manage images", commands: [

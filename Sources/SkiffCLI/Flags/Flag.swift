@@ -62,6 +62,10 @@ struct Flag: Sendable {
         Flag(name: name, short: nil, kind: .bool, help: help, defaultText: value ? "true" : nil, hidden: false, aliasOf: nil)
     }
 
+    static func bool(_ name: String, _ short: Character, _ help: String, default value: Bool) -> Flag {
+        Flag(name: name, short: short, kind: .bool, help: help, defaultText: value ? "true" : nil, hidden: false, aliasOf: nil)
+    }
+
     var key: String { aliasOf ?? name }
 
     /// The flag, deprecated with this advice (hidden from the help).

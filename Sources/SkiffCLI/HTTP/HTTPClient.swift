@@ -7,6 +7,9 @@ struct HTTPRequest {
         case bytes([UInt8], contentType: String)
         /// Streamed from a file descriptor: with a known length as Content-Length, else chunked.
         case stream(fd: Int32, length: Int?, contentType: String)
+        /// Made while it is sent (chunked): `produce` writes it. If it throws, the request is
+        /// abandoned with its error.
+        case produced(contentType: String, produce: (BodyWriter) throws -> Void)
     }
 
     var method: String
@@ -95,6 +98,44 @@ final class ResponseBody {
     }
 }
 
+/// Writes a request body as HTTP chunks of up to 256 KiB.
+final class BodyWriter {
+    private let socket: Socket
+    private var buffer: [UInt8] = []
+    private let chunkSize = 256 << 10
+    /// Why sending failed, if it did.
+    private(set) var socketFailure: (any Error)?
+
+    init(socket: Socket) { self.socket = socket }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= chunkSize { try flush() }
+    }
+
+    /// Sends what is buffered and the last chunk.
+    func finish() throws {
+        try flush()
+        do {
+            try socket.send(Array("0\r\n\r\n".utf8))
+        } catch {
+            socketFailure = error
+            throw error
+        }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do {
+            try socket.send(Array(String(buffer.count, radix: 16).utf8) + [0x0D, 0x0A] + buffer + [0x0D, 0x0A])
+        } catch {
+            socketFailure = error
+            throw error
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
 enum HTTPClient {
     /// The Host header docker's client sends over unix sockets.
     static let dummyHost = "api.moby.localhost"
@@ -134,6 +175,18 @@ enum HTTPClient {
             head += length.map { "Content-Length: \($0)\r\n\r\n" } ?? "Transfer-Encoding: chunked\r\n\r\n"
             try socket.send(Array(head.utf8))
             do { try streamBody(from: fd, chunked: length == nil, to: socket) } catch { throw StreamError(underlying: error) }
+        case .produced(let type, let produce):
+            head += "Content-Type: \(type)\r\nTransfer-Encoding: chunked\r\n\r\n"
+            try socket.send(Array(head.utf8))
+            let writer = BodyWriter(socket: socket)
+            do {
+                try produce(writer)
+                try writer.finish()
+            } catch {
+                // The daemon stopped reading (it may have answered why); else the producer failed.
+                if let failure = writer.socketFailure { throw StreamError(underlying: failure) }
+                throw error
+            }
         }
     }
 
