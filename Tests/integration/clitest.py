@@ -110,11 +110,13 @@ class Daemon:
         (root / "ns" / "etc-work").mkdir(parents=True)
         sock = root / "docker.sock"
         setup = (
-            "set -e; mount -t tmpfs none /run; mount -t tmpfs none /var/tmp; "
+            "set -e; ip link set lo up; mount -t tmpfs none /run; mount -t tmpfs none /var/tmp; "
             f"mount -t overlay overlay -o lowerdir=/etc,upperdir={root}/ns/etc-up,workdir={root}/ns/etc-work /etc; "
             "mkdir -p /run/docker; exec \"$@\""
         )
-        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", setup, "sh",
+        # Its own mount and network namespaces: user networks made in the tests
+        # (bridges, iptables rules) never reach the host's.
+        cmd = ["unshare", "-m", "-n", "--propagation", "private", "sh", "-c", setup, "sh",
                "dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
                "--pidfile", str(root / "pid"), "-H", f"unix://{sock}", "--bridge", "none",
                "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--userland-proxy=false"]
