@@ -222,6 +222,15 @@ import Testing
         #expect(try manager.stats() == CgroupStats(
             memoryUsage: 123456, memoryLimit: 268_435_456, pidsCurrent: 3, pidsLimit: nil,
             cpuUsageNanoseconds: 987_654_321, oomKills: 2))
+        // User/system ticks (USER_HZ 100), memory.stat, bytes per direction summed over devices.
+        try host.write(Self.dir("cpuacct") + "/cpuacct.stat", "user 3\nsystem 2\n")
+        try host.write(Self.memory + "/memory.stat", "cache 5\ntotal_inactive_file 10\n")
+        try host.write(Self.dir("blkio") + "/blkio.throttle.io_service_bytes_recursive",
+                       "8:0 Read 5\n8:0 Write 7\n8:0 Sync 12\n8:16 Read 1\nTotal 13\n")
+        let more = try manager.stats()
+        #expect(more.cpuUserNanoseconds == 30_000_000 && more.cpuSystemNanoseconds == 20_000_000)
+        #expect(more.memoryStat == ["cache": 5, "total_inactive_file": 10])
+        #expect(more.ioReadBytes == 6 && more.ioWriteBytes == 7)
         try host.write(Self.memory + "/memory.limit_in_bytes", "9223372036854771712\n")
         #expect(try manager.stats().memoryLimit == nil)
     }

@@ -155,8 +155,16 @@ import Testing
         try host.write(Self.leaf + "/pids.current", "2\n")
         try host.write(Self.leaf + "/pids.max", "20\n")
         try host.write(Self.leaf + "/cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n")
-        #expect(try manager.stats() == CgroupStats(
-            memoryUsage: 4096, memoryLimit: nil, pidsCurrent: 2, pidsLimit: 20, cpuUsageNanoseconds: 1_500_000, oomKills: 1))
+        try host.write(Self.leaf + "/memory.stat", "anon 200\ninactive_file 100\n")
+        try host.write(Self.leaf + "/io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2\n8:16 rbytes=1 wbytes=2\n")
+        var expected = CgroupStats(
+            memoryUsage: 4096, memoryLimit: nil, pidsCurrent: 2, pidsLimit: 20, cpuUsageNanoseconds: 1_500_000, oomKills: 1)
+        expected.cpuUserNanoseconds = 1_000_000
+        expected.cpuSystemNanoseconds = 500_000
+        expected.memoryStat = ["anon": 200, "inactive_file": 100]
+        expected.ioReadBytes = 11
+        expected.ioWriteBytes = 22
+        #expect(try manager.stats() == expected)
 
         try manager.destroy()
         #expect(host.log.values(endingWith: "/c1/cgroup.kill") == ["1"])
