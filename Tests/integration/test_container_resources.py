@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from clitest import skiff_binary
+from clis import cli, out, unique  # noqa: F401  (cli is a fixture)
 from skiffd import daemon, busybox_tar  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("image")
@@ -19,31 +19,6 @@ pytestmark = pytest.mark.usefixtures("image")
 @pytest.fixture(scope="module")
 def image(daemon, busybox_tar):
     daemon.docker("import", str(busybox_tar), "busybox:latest")
-
-
-@pytest.fixture(params=["docker", "skiff"])
-def cli(request, daemon):
-    if request.param == "docker":
-        return daemon.docker
-    binary = skiff_binary()
-    if binary is None:
-        pytest.skip("skiff CLI not built")
-
-    def run(*args: str, check: bool = True, timeout: float = 120):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-        proc = subprocess.run([binary, "-H", f"unix://{daemon.sock}", *args], capture_output=True, env=env, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"skiff {' '.join(args)} exited {proc.returncode}:\n{proc.stdout.decode()}{proc.stderr.decode()}")
-        return proc
-    return run
-
-
-def out(proc) -> str:
-    return proc.stdout.decode().strip()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{os.urandom(3).hex()}"
 
 
 def stats_row(cli, name: str) -> dict:

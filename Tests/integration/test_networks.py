@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from clitest import skiff_binary
+from clis import cli, out, unique  # noqa: F401  (cli is a fixture)
 from skiffd import daemon, busybox_tar  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("image")
@@ -53,34 +53,6 @@ def uplink(daemon):
     finally:
         subprocess.run(["ip", "link", "del", host_if], capture_output=True)
         subprocess.run(["nft", "delete", "table", "ip", table], capture_output=True)
-
-
-@pytest.fixture(params=["docker", "skiff"])
-def cli(request, daemon):
-    """The same commands through the real docker CLI and through skiff."""
-    if request.param == "docker":
-        return daemon.docker
-    binary = skiff_binary()
-    if binary is None:
-        pytest.skip("skiff CLI not built")
-
-    def run(*args: str, check: bool = True, input: bytes | None = None, timeout: float = 120):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-        proc = subprocess.run([binary, "-H", f"unix://{daemon.sock}", *args], input=input,
-                              capture_output=True, env=env, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"skiff {' '.join(args)} exited {proc.returncode}:\n"
-                                 f"{proc.stdout.decode(errors='replace')}{proc.stderr.decode(errors='replace')}")
-        return proc
-    return run
-
-
-def out(proc) -> str:
-    return proc.stdout.decode().strip()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{os.urandom(3).hex()}"
 
 
 def ns_links(daemon) -> list[str]:
