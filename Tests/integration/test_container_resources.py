@@ -4,8 +4,6 @@ with what it does."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 
 import pytest
