@@ -18,7 +18,8 @@ import Testing
     }
 
     func makeEngine() async throws -> Engine {
-        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run")
+        // No bridge, no firewall: these containers run with --network none (nothing on the host's network).
+        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run", firewall: false)
         await engine.recover()
         let tar = dir + "/busybox.tar"
         #expect(await EngineSupport.runOffPool("/bin/sh", ["-c", "scripts/make-busybox-image.sh \(tar) >/dev/null"]) == 0)
@@ -56,6 +57,7 @@ import Testing
         let engine = try await makeEngine()
         _ = try await engine.createVolume(name: "shared", driver: nil, labels: [:], options: [:])
         var config = ContainerConfiguration(image: "busybox")
+        config.networkMode = "none"
         config.cmd = ["true"]
         config.mounts = [request(.bind, dir + "/hostdir", "/a/b"), request(.volume, "shared", "/a")]
         var tmpfs = MountRequest(kind: .tmpfs, source: "", destination: "/t")
@@ -74,6 +76,7 @@ import Testing
 
         // Duplicates, a missing --mount source, an unknown container: refused, nothing made.
         var dup = ContainerConfiguration(image: "busybox")
+        dup.networkMode = "none"
         dup.cmd = ["true"]
         dup.mounts = [request(.volume, "fresh", "/x"), request(.volume, "other", "/x")]
         #expect(await message { _ = try await engine.create(name: nil, config: dup) } == "Duplicate mount point: /x")
@@ -91,6 +94,7 @@ import Testing
 
         // --volumes-from, read-only: the same volumes, no copy-up.
         var second = ContainerConfiguration(image: "busybox")
+        second.networkMode = "none"
         second.cmd = ["true"]
         second.volumesFrom = [VolumesFromRequest(container: "first", mode: "ro", readOnly: true)]
         let from = try await engine.create(name: "second", config: second)
@@ -117,6 +121,7 @@ import Testing
         _ = try await engine.createVolume(name: "scratch", driver: "local", labels: [:],
                                           options: ["type": "tmpfs", "device": "tmpfs", "o": "size=1m"])
         var config = ContainerConfiguration(image: "busybox")
+        config.networkMode = "none"
         config.cmd = ["sh", "-c", "grep -q root /etc/passwd && test -f /etc/extra/marker && echo ok > /scratch/f && sleep 30"]
         try Directories.make(dir + "/extra")
         close(open(dir + "/extra/marker", O_WRONLY | O_CREAT, 0o644))
