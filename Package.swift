@@ -120,6 +120,7 @@ let package = Package(
             name: "SkiffAPI",
             dependencies: [
                 "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffVolume", "SkiffNetwork", "SkiffDNS",
+                "SkiffBuilder", "SkiffBuild", "SkiffArchive",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -129,11 +130,15 @@ let package = Package(
         // The daemon.
         .executableTarget(
             name: "skiffd",
-            dependencies: ["SkiffAPI", "SkiffEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SkiffAPI", "SkiffEngine", "SkiffBuilder", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // Dockerfiles parsed and expanded as BuildKit does, and .dockerignore matching (no I/O).
         .target(name: "SkiffBuild", swiftSettings: strict),
+        .target(
+            name: "SkiffBuilder",
+            dependencies: ["SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffOCI", "SkiffSystem", "SkiffMonitor"],
+            swiftSettings: strict),
 
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
         // Its only library: SkiffArchive (Glibc, zlib, zstd) for `cp`'s tar streams.

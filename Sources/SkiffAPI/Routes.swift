@@ -25,6 +25,7 @@ extension Router {
         registerVolumeRoutes(&router, engine: engine)
         registerEventRoutes(&router, engine: engine)
         registerDiskUsageRoutes(&router, engine: engine)
+        registerBuildRoutes(&router, engine: engine)
         return router
     }
 }

@@ -17,6 +17,11 @@ public struct CommitOptions: Sendable {
     public var pause = true
     /// The request's own configuration, over the container's (the API's body).
     public var config: ImageConfig.Config?
+    /// Take `config` as the image's configuration as it is, not merged over the
+    /// container's (the builder computes it itself).
+    public var exactConfig = false
+    /// The history entry's `created_by`; nil: the container's command.
+    public var createdBy: String?
 
     public init() {}
 }
@@ -79,7 +84,7 @@ extension Engine {
             throw EngineError(.system, "commit \(container.shortID): image \(container.imageID): \(error.message)")
         }
         var settings = Self.commitConfig(container, base: base.config)
-        if let requested = options.config { settings = Self.merge(requested, over: settings) }
+        if let requested = options.config { settings = options.exactConfig ? requested : Self.merge(requested, over: settings) }
         do {
             try ImageChanges.apply(options.changes, to: &settings)
         } catch {
@@ -112,7 +117,7 @@ extension Engine {
 
         let commit = ImageStore.Commit(
             config: settings, author: options.author, comment: options.comment,
-            createdBy: container.cmd.joined(separator: " "), tag: options.tag)
+            createdBy: options.createdBy ?? container.cmd.joined(separator: " "), tag: options.tag)
         do {
             return try await images.commit(commit, parent: image, layer: layer)
         } catch {

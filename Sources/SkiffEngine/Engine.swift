@@ -119,7 +119,9 @@ public actor Engine {
     // MARK: Paths
 
     nonisolated func directory(_ id: String) -> String { "\(dataRoot)/containers/\(id)" }
-    nonisolated func rootfsPath(_ id: String) -> String { directory(id) + "/rootfs" }
+    /// Where a container's root file system is mounted (from create until it is removed;
+    /// the builder reads and writes a created container's files there).
+    public nonisolated func rootfsPath(_ id: String) -> String { directory(id) + "/rootfs" }
     nonisolated func socketPath(_ id: String) -> String { "\(runRoot)/monitors/\(id.prefix(32)).sock" }
     nonisolated func consolePath(_ id: String) -> String { "\(runRoot)/monitors/\(id.prefix(32)).console" }
     nonisolated func logPath(_ id: String) -> String { directory(id) + "/\(id)-json.log" }

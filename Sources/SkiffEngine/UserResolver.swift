@@ -4,16 +4,21 @@ import Glibc
 /// Docker's `--user` forms (`uid`, `uid:gid`, `name`, `name:group`) resolved
 /// against the container's own /etc/passwd and /etc/group, read inside its
 /// root (a symlink in the image cannot point the lookup at the host's files).
-struct UserResolver {
+public struct UserResolver {
     let rootfs: String
 
-    struct Resolved: Equatable {
-        var uid: UInt32
-        var gid: UInt32
-        var additionalGids: [UInt32]
+    public init(rootfs: String) {
+        self.rootfs = rootfs
     }
 
-    func resolve(_ spec: String) throws(EngineError) -> Resolved {
+    public struct Resolved: Equatable, Sendable {
+        public var uid: UInt32
+        public var gid: UInt32
+        public var additionalGids: [UInt32]
+    }
+
+    /// `spec` (`user`, `uid`, `user:group`, `uid:gid`) against the root's passwd and group files.
+    public func resolve(_ spec: String) throws(EngineError) -> Resolved {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let userPart = parts[0].isEmpty ? "0" : parts[0]
         let passwd = entries(file("/etc/passwd"))

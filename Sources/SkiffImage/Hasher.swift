@@ -2,18 +2,20 @@ import Crypto
 import SkiffOCI
 
 /// Streaming SHA-256 that yields an OCI digest (swift-crypto underneath).
-struct DigestHasher {
+public struct DigestHasher {
     private var sha = SHA256()
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         sha.update(bufferPointer: bytes)
     }
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: [UInt8]) {
         sha.update(data: bytes)
     }
 
-    func finalize() -> SkiffOCI.Digest {
+    public func finalize() -> SkiffOCI.Digest {
         let hex = sha.finalize().map { byte -> String in
             let s = String(byte, radix: 16)
             return byte < 16 ? "0" + s : s

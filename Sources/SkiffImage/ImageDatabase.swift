@@ -64,6 +64,17 @@ struct ImageDatabase: Sendable {
         m.registerMigration("images-v2-manifest-size") { db in
             try db.execute(sql: "ALTER TABLE image ADD COLUMN manifestSize INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("images-v3-build-cache") { db in
+            // A build step's result, by the step's cache key (SkiffBuilder's BuildCacheKey):
+            // the image goes, its entries go.
+            try db.execute(sql: """
+                CREATE TABLE buildCache (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    image TEXT NOT NULL REFERENCES image(id) ON DELETE CASCADE
+                );
+                CREATE INDEX buildCache_image ON buildCache(image);
+                """)
+        }
         return m
     }
 

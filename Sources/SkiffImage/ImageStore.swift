@@ -124,8 +124,8 @@ public actor ImageStore {
     /// `docker rmi`: a name untags (and deletes the image when that was its
     /// last name); an id deletes the image (with several names only with
     /// `force`). Images in `inUse` (by containers) are kept unless `force`;
-    /// then only their names go.
-    public func remove(_ name: String, force: Bool, inUse: Set<Digest> = []) throws(ImageError) -> Removal {
+    /// then only their names go. With `prune`, unnamed parents go too.
+    public func remove(_ name: String, force: Bool, prune: Bool = true, inUse: Set<Digest> = []) throws(ImageError) -> Removal {
         let image = try resolve(name)
         var removal = Removal(untagged: [], deleted: [])
         let byName = try? Self.parse(name)
@@ -166,7 +166,23 @@ public actor ImageStore {
         removal.untagged += (image.tags + image.repoDigests).map(Self.familiar)
         try delete(image)
         removal.deleted.append(image.id)
+        if prune { removal.deleted += try pruneParents(of: image, inUse: inUse) }
         return removal
+    }
+
+    /// After `image` is deleted: its parent, and that one's, as long as each is unnamed, has no
+    /// other child and no container uses it (the intermediate images of a build), as dockerd
+    /// does unless `noprune`.
+    private func pruneParents(of image: ImageRecord, inUse: Set<Digest>) throws(ImageError) -> [Digest] {
+        var deleted: [Digest] = []
+        var next = image.parent
+        while let id = next, let parent = try? resolve(id.description), !inUse.contains(parent.id),
+              parent.tags.isEmpty, parent.repoDigests.isEmpty, try !hasChildren(parent) {
+            try delete(parent)
+            deleted.append(parent.id)
+            next = parent.parent
+        }
+        return deleted
     }
 
     /// Deletes an image's rows, then what nothing else uses: layers and blobs.
@@ -252,9 +268,24 @@ public actor ImageStore {
                 entries.append(HistoryEntry(id: nil, created: config.created, createdBy: "", size: layer.size, comment: "", emptyLayer: false))
             }
         }
+        // Each image of the local parent chain (commit, build) names the newest entry it
+        // has: its history is that long.
+        var current: ImageRecord? = image
+        var seen: Set<Digest> = []
+        while let known = current, seen.insert(known.id).inserted {
+            let count = known.id == image.id ? entries.count : ((try? self.config(of: known))?.history?.count ?? 0)
+            if count > 0 && count <= entries.count && entries[count - 1].id == nil { entries[count - 1].id = known.id }
+            current = known.parent.flatMap { try? resolve($0.description) }
+        }
         entries.reverse()
-        if !entries.isEmpty { entries[0].id = image.id }
         return entries
+    }
+
+    /// Whether other images name `image` as their parent (a build's intermediate images).
+    public func hasChildren(_ image: ImageRecord) throws(ImageError) -> Bool {
+        try db.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE parent = ?", arguments: [image.id.description]) ?? 0
+        } > 0
     }
 
     // MARK: Adding images

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import SkiffAPI
+import SkiffBuilder
 import SkiffEngine
 
 /// The daemon: Docker's Engine API on a unix socket (and TCP when asked),
@@ -48,6 +49,7 @@ struct Skiffd: AsyncParsableCommand {
 
         let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot)
         await engine.recover()
+        Builder.removeLeftovers(engine)
         let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug)
         let server = APIServer(router: .skiff(engine: engine, daemon: daemon), logger: logger, socketGroup: group)
         do {

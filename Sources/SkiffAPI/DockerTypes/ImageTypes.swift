@@ -140,9 +140,16 @@ struct JSONMessage: Codable, Sendable, Equatable {
     var id: String?
     var errorDetail: ErrorDetail?
     var error: String?
+    var aux: Aux?
 
     struct ErrorDetail: Codable, Sendable, Equatable {
+        var code: Int?
         var message: String
+    }
+
+    /// The build's result (`{"aux":{"ID":"sha256:..."}}`).
+    struct Aux: Codable, Sendable, Equatable {
+        var ID: String
     }
 
     static func stream(_ text: String) -> JSONMessage { JSONMessage(stream: text) }

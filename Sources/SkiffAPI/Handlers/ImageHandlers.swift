@@ -10,7 +10,10 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
         let filters = try request.query.filters()
         try checkFilters(filters, allowed: ["dangling", "label", "reference", "before", "since", "until"])
         var summaries: [ImageSummary] = []
+        let all = request.query.bool("all") ?? false
         for image in try await ImageFilter(filters, store: store).apply(to: try await store.list()) {
+            // A build's intermediate images (unnamed, with children) show only with `all`.
+            if !all, image.record.tags.isEmpty, image.record.repoDigests.isEmpty, try await store.hasChildren(image.record) { continue }
             var config = image.config
             if config == nil { config = try? await store.config(of: image.record) }
             summaries.append(summary(image.record, config: config, request: request))
@@ -95,7 +98,7 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
                 "conflict: unable to remove repository reference \"\(name)\" (must force) - container \(user) is using its referenced image \(image.id.shortID)")
         }
         let labels = await ImageEvents.labels(engine, image)
-        let removal = try await store.remove(name, force: force, inUse: inUse)
+        let removal = try await store.remove(name, force: force, prune: !(request.query.bool("noprune") ?? false), inUse: inUse)
         ImageEvents.removed(engine, image: image, labels: labels, removal)
         return try .json(deleteItems(removal))
     }

@@ -1,0 +1,35 @@
+import Glibc
+import SkiffEngine
+import SkiffOCI
+import SkiffSystem
+
+extension Builder {
+    /// Where builds unpack their contexts.
+    static func contextsRoot(_ engine: Engine) -> String { engine.dataRoot + "/build/contexts" }
+
+    /// A new, empty directory for a build's context (the caller removes it).
+    public static func makeContextDirectory(_ engine: Engine) throws -> String {
+        let name = Digest.sha256(of: (0..<16).map { _ in UInt8.random(in: 0...255) }).encoded.prefix(24)
+        let directory = contextsRoot(engine) + "/" + name
+        try Directories.make(contextsRoot(engine), mode: 0o700)
+        try Directories.make(directory, mode: 0o700)
+        return directory
+    }
+
+    /// What builds cut short by the daemon's end left behind: unpacked contexts, and the
+    /// scratch overlays of writable bind mounts.
+    public static func removeLeftovers(_ engine: Engine) {
+        Directories.removeTree(contextsRoot(engine))
+        guard let dir = opendir(engine.runRoot) else { return }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name.hasPrefix("build-") { names.append(name) }
+        }
+        closedir(dir)
+        for name in names {
+            umount2(engine.runRoot + "/" + name + "/merged", Int32(MNT_DETACH))
+            Directories.removeTree(engine.runRoot + "/" + name)
+        }
+    }
+}
