@@ -158,5 +158,9 @@ let package = Package(
         .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
         .testTarget(name: "SkiffBuildTests", dependencies: ["SkiffBuild"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffBuilderTests",
+            dependencies: ["SkiffBuilder", "SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffSystem"],
+            swiftSettings: strict),
     ]
 )
