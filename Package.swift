@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Directory helpers on Glibc shared by the stores and the runtime.
@@ -137,7 +138,10 @@ let package = Package(
         .target(name: "SkiffBuild", swiftSettings: strict),
         .target(
             name: "SkiffBuilder",
-            dependencies: ["SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffOCI", "SkiffSystem", "SkiffMonitor"],
+            dependencies: [
+                "SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffOCI", "SkiffSystem", "SkiffMonitor",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict),
 
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).

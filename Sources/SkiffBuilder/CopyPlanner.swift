@@ -22,7 +22,8 @@ struct CopyPlanner {
     /// `--exclude` patterns, matched against source-relative paths.
     let excludes: DockerIgnore?
 
-    func plan(sources: [CopySource], destination: String) throws(BuildError) -> CopyPlan {
+    /// `downloads`: ADD's URLs, fetched already; they land like files (0600), never unpacked.
+    func plan(sources: [CopySource], destination: String, downloads: [Download] = []) throws(BuildError) -> CopyPlan {
         var matched: [(path: String, entry: stat)] = []
         var inline: [InlineFile] = []
         for source in sources {
@@ -37,7 +38,7 @@ struct CopyPlanner {
                 matched += found
             }
         }
-        let count = matched.count + inline.count
+        let count = matched.count + inline.count + downloads.count
         let destinationIsDirectory = destination.hasSuffix("/") || destination.hasSuffix("/.")
         if count > 1 && !destinationIsDirectory {
             throw BuildError("When using \(instruction) with more than one source file, the destination must be a directory and end with a /")
@@ -61,6 +62,10 @@ struct CopyPlanner {
             default:
                 throw BuildError("\(instruction) failed: \(path) is not a file or directory")
             }
+        }
+        for download in downloads {
+            let name = targetIsDirectory ? join(target, download.name) : target
+            plan.items.append(.file(destination: name, source: download.path, mode: chmod ?? 0o600, size: download.size, time: CopyPlan.now()))
         }
         for file in inline {
             let name = targetIsDirectory ? join(target, file.name) : target

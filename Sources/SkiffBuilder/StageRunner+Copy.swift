@@ -53,6 +53,29 @@ extension StageRunner {
                 throw BuildError("\(error)")
             }
         }
+        // ADD's URLs: fetched first (their contents are part of the cache key), into a
+        // directory of this step's own.
+        var sources = step.sources
+        var downloads: [Download] = []
+        var downloadDirectory: String?
+        defer { if let downloadDirectory { Directories.removeTree(downloadDirectory) } }
+        if step.isAdd {
+            let urls = sources.compactMap { source -> String? in
+                guard case .path(let path) = source, Self.isURL(path) else { return nil }
+                return path
+            }
+            if !urls.isEmpty {
+                do {
+                    downloadDirectory = try Builder.makeContextDirectory(engine)
+                } catch {
+                    throw BuildError("ADD: \(error)")
+                }
+                for (index, url) in urls.enumerated() {
+                    downloads.append(try await Download.fetch(url, into: downloadDirectory!, index: index))
+                }
+                sources.removeAll { if case .path(let path) = $0 { Self.isURL(path) } else { false } }
+            }
+        }
         func planner(sourceRoot: String, destinationRoot: String) -> CopyPlanner {
             CopyPlanner(sourceRoot: sourceRoot, destinationRoot: destinationRoot, instruction: name,
                         unpackArchives: step.isAdd, chmod: mode, excludes: excludes)
@@ -64,7 +87,7 @@ extension StageRunner {
             contents = source.id.description + "\u{0}" + step.sources.map { "\($0)" }.joined(separator: "\u{0}")
         } else {
             contents = try planner(sourceRoot: plan.context.directory, destinationRoot: "/nonexistent")
-                .plan(sources: step.sources, destination: destination).digest()
+                .plan(sources: sources, destination: destination, downloads: downloads).digest()
         }
         let key = CacheKey.make(parent: state.image, parts: ["copy"] + description + [contents])
         if let cached = try await cached(key) {
@@ -88,7 +111,7 @@ extension StageRunner {
                         throw BuildError("\(name) --chown=\(chown): \(error.message)")
                     }
                 }
-                let copyPlan = try planner(sourceRoot: sourceRoot, destinationRoot: rootfs).plan(sources: step.sources, destination: destination)
+                let copyPlan = try planner(sourceRoot: sourceRoot, destinationRoot: rootfs).plan(sources: sources, destination: destination, downloads: downloads)
                 let ids = owner
                 try await Self.offThread { try copyPlan.apply(to: rootfs, owner: ids) }
                 try await commit(id, state: &current, createdBy: "/bin/sh -c #(nop) " + instruction.original, key: key)
@@ -123,6 +146,10 @@ extension StageRunner {
             try await commit(id, state: &next, createdBy: "/bin/sh -c #(nop) WORKDIR " + directory, key: key)
         }
         state = next
+    }
+
+    static func isURL(_ path: String) -> Bool {
+        path.hasPrefix("http://") || path.hasPrefix("https://")
     }
 
     /// Blocking file work on a thread of its own, off the cooperative pool.

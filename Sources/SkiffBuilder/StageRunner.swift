@@ -134,9 +134,6 @@ struct StageRunner: Sendable {
                          excludes: copy.excludes, isAdd: false),
                 instruction: instruction, state: &state, finished: finished)
         case .add(let add):
-            for case .path(let source) in add.sources where source.contains("://") {
-                throw BuildError("ADD \(source): downloading from a URL is not supported yet; use RUN with wget or curl")
-            }
             try await self.copy(
                 CopyStep(sources: add.sources, destination: add.destination, from: nil, chown: add.chown, chmod: add.chmod,
                          excludes: add.excludes, isAdd: add.unpack ?? true),
