@@ -16,9 +16,15 @@ extension Builder {
         return directory
     }
 
-    /// What builds cut short by the daemon's end left behind: unpacked contexts, and the
-    /// scratch overlays of writable bind mounts.
-    public static func removeLeftovers(_ engine: Engine) {
+    /// The label of the containers a build makes for its steps (none outlives its build).
+    static let stepLabel = "skiff.build.step"
+
+    /// What builds cut short by the daemon's end left behind: step containers, unpacked
+    /// contexts, and the scratch overlays of writable bind mounts.
+    public static func removeLeftovers(_ engine: Engine) async {
+        for container in await engine.list() where container.config.labels[stepLabel] != nil {
+            try? await engine.remove(container.id, force: true, volumes: true)
+        }
         Directories.removeTree(contextsRoot(engine))
         guard let dir = opendir(engine.runRoot) else { return }
         var names: [String] = []

@@ -15,6 +15,7 @@ extension StageRunner {
         config.entrypoint = [""]
         config.cmd = command
         config.networkMode = "none"
+        config.labels[Builder.stepLabel] = ""
         // A RUN step is no service: no health checks (the image's HEALTHCHECK is for its containers).
         config.healthcheck = Healthcheck(test: ["NONE"], interval: 0, timeout: 0, retries: 0, startPeriod: 0)
         configure(&config)

@@ -134,6 +134,7 @@ extension StageRunner {
         config.entrypoint = [""]
         config.cmd = ["/bin/sh"]
         config.networkMode = "none"
+        config.labels[Builder.stepLabel] = ""
         do {
             return try await engine.create(name: nil, config: config).id
         } catch {

@@ -60,6 +60,8 @@ extension StageRunner {
                     for await frame in connection.frames() { report(.output(frame.payload)) }
                     connection.close()
                 }
+                // The client went away: the container goes with `withContainer`'s forced removal.
+                if Task.isCancelled { throw EngineError(.system, "the build was cancelled") }
                 exit = await exited.value()
             } catch {
                 throw BuildError(error.message)

@@ -73,6 +73,7 @@ struct StageRunner: Sendable {
         }
 
         for instruction in stage.instructions {
+            if Task.isCancelled { throw BuildError("the build was cancelled") }
             step += 1
             report(.step(number: step, total: plan.total, instruction: instruction.original))
             try await execute(instruction, state: &state, finished: finished)

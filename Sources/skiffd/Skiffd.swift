@@ -49,7 +49,7 @@ struct Skiffd: AsyncParsableCommand {
 
         let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot)
         await engine.recover()
-        Builder.removeLeftovers(engine)
+        await Builder.removeLeftovers(engine)
         let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug)
         let server = APIServer(router: .skiff(engine: engine, daemon: daemon), logger: logger, socketGroup: group)
         do {

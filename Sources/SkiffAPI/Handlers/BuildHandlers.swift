@@ -31,8 +31,10 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
                 try await writer.writeJSON(JSONMessage.failure("Error processing tar file: \(error)"))
                 return
             }
-            let (events, continuation) = AsyncStream<BuildEvent>.makeStream()
-            let builder = Builder(engine: engine, request: build) { continuation.yield($0) }
+            // Build events, and a tick each second: a quiet RUN still writes (a blank line, which
+            // JSON stream readers skip), so a client that went away is noticed and the build stops.
+            let (items, continuation) = AsyncStream<BuildStreamItem>.makeStream()
+            let builder = Builder(engine: engine, request: build) { continuation.yield(.event($0)) }
             let task = Task { () -> Result<ImageRecord, BuildError> in
                 defer { continuation.finish() }
                 do throws(BuildError) {
@@ -41,9 +43,29 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
                     return .failure(error)
                 }
             }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    continuation.yield(.tick)
+                }
+            }
+            defer { ticker.cancel() }
             var connected = true
-            for await event in events where connected {
-                for message in BuildMessages.messages(event, quiet: quiet) where connected {
+            for await item in items where connected {
+                let messages: [JSONMessage]
+                switch item {
+                case .event(let event):
+                    messages = BuildMessages.messages(event, quiet: quiet)
+                case .tick:
+                    do {
+                        try await writer.write([0x0A])
+                    } catch {
+                        connected = false
+                        task.cancel()
+                    }
+                    continue
+                }
+                for message in messages where connected {
                     do {
                         try await writer.writeJSON(message)
                     } catch {
@@ -52,6 +74,8 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
                     }
                 }
             }
+            // The connection closed (this request's task is cancelled then, which ends the loop).
+            if Task.isCancelled || !connected { task.cancel() }
             switch await task.value {
             case .success(let image):
                 for tag in build.tags { await ImageEvents.record(engine, "tag", image, name: tag) }
@@ -63,6 +87,12 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
             }
         }
     }
+}
+
+/// What the build's response loop handles.
+private enum BuildStreamItem: Sendable {
+    case event(BuildEvent)
+    case tick
 }
 
 /// The query of `POST /build` as a BuildRequest (its context directory still to be set).
