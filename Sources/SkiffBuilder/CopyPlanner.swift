@@ -21,6 +21,8 @@ struct CopyPlanner {
     let chmod: UInt32?
     /// `--exclude` patterns, matched against source-relative paths.
     let excludes: DockerIgnore?
+    /// `COPY --parents`: each source keeps its directories under the destination.
+    var keepParents = false
 
     /// `downloads`: ADD's URLs, fetched already; they land like files (0600), never unpacked.
     func plan(sources: [CopySource], destination: String, downloads: [Download] = []) throws(BuildError) -> CopyPlan {
@@ -43,13 +45,15 @@ struct CopyPlanner {
         if count > 1 && !destinationIsDirectory {
             throw BuildError("When using \(instruction) with more than one source file, the destination must be a directory and end with a /")
         }
-        let target = String(CopyPath.clean(destination).dropFirst())  // relative to the root; "" for `/`
+        let target = target(destination)
         let targetIsDirectory = destinationIsDirectory || existingDirectory(target)
 
         var plan = CopyPlan()
         var directoryNeeded = targetIsDirectory || matched.contains { $0.entry.st_mode & S_IFMT == S_IFDIR }
         for (path, entry) in matched {
             let host = sourceRoot + path
+            // --parents: `a/b/c` lands as `<target>/a/b/c` (the directories between made on extraction).
+            let target = keepParents ? join(target, String(CopyPath.dir(path).dropFirst())) : target
             switch entry.st_mode & S_IFMT {
             case S_IFDIR:
                 try walk(directory: host, relative: "", into: target, plan: &plan)
@@ -57,7 +61,7 @@ struct CopyPlanner {
                 plan.items.append(.archive(source: host, directory: target))
                 directoryNeeded = true
             case S_IFREG:
-                let name = targetIsDirectory ? join(target, CopyPath.base(path)) : target
+                let name = targetIsDirectory || keepParents ? join(target, CopyPath.base(path)) : target
                 plan.items.append(.file(destination: name, source: host, mode: mode(entry), size: Int64(entry.st_size), time: time(entry)))
             default:
                 throw BuildError("\(instruction) failed: \(path) is not a file or directory")
@@ -74,6 +78,11 @@ struct CopyPlanner {
         let parent = directoryNeeded ? target : String(CopyPath.dir("/" + target).dropFirst())
         plan.missingDirectories = Self.missingDirectories(parent, in: destinationRoot)
         return plan
+    }
+
+    /// The destination relative to the root ("" for `/`).
+    private func target(_ destination: String) -> String {
+        String(CopyPath.clean(destination).dropFirst())
     }
 
     // MARK: Sources

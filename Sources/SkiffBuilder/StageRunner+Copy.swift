@@ -12,6 +12,7 @@ struct CopyStep: Sendable {
     var chown: String?
     var chmod: String?
     var excludes: [String]
+    var parents = false
     /// ADD: local archives are unpacked.
     var isAdd: Bool
 }
@@ -77,11 +78,13 @@ extension StageRunner {
             }
         }
         func planner(sourceRoot: String, destinationRoot: String) -> CopyPlanner {
-            CopyPlanner(sourceRoot: sourceRoot, destinationRoot: destinationRoot, instruction: name,
-                        unpackArchives: step.isAdd, chmod: mode, excludes: excludes)
+            var planner = CopyPlanner(sourceRoot: sourceRoot, destinationRoot: destinationRoot, instruction: name,
+                                      unpackArchives: step.isAdd, chmod: mode, excludes: excludes)
+            planner.keepParents = step.parents
+            return planner
         }
 
-        let description = [name, destination, step.chown ?? "", step.chmod ?? "", step.excludes.joined(separator: ",")]
+        let description = [name, destination, step.chown ?? "", step.chmod ?? "", step.excludes.joined(separator: ","), step.parents ? "parents" : ""]
         let contents: String
         if let source {
             contents = source.id.description + "\u{0}" + step.sources.map { "\($0)" }.joined(separator: "\u{0}")

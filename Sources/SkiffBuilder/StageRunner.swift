@@ -132,7 +132,7 @@ struct StageRunner: Sendable {
         case .copy(let copy):
             try await self.copy(
                 CopyStep(sources: copy.sources, destination: copy.destination, from: copy.from, chown: copy.chown, chmod: copy.chmod,
-                         excludes: copy.excludes, isAdd: false),
+                         excludes: copy.excludes, parents: copy.parents, isAdd: false),
                 instruction: instruction, state: &state, finished: finished)
         case .add(let add):
             try await self.copy(

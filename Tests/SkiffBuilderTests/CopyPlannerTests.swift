@@ -97,3 +97,18 @@ import Testing
         #expect(root.read("link/a.txt") == "payload" || root.read(String(outside.path.dropFirst()) + "/a.txt") == "payload")
     }
 }
+
+extension CopyPlannerTests {
+    @Test func parentsKeepTheSourcePath() throws {
+        let context = Scratch("ctx"), root = Scratch("root")
+        defer { context.remove(); root.remove() }
+        context.write("a/b/c.txt", "c")
+        context.write("a/d/e.txt", "e")
+        var copier = planner(context, root)
+        copier.keepParents = true
+        let plan = try copier.plan(sources: [.path("a/*/*.txt")], destination: "/dst/")
+        #expect(destinations(plan) == ["dst/a/b/c.txt", "dst/a/d/e.txt"])
+        try plan.apply(to: root.path, owner: (0, 0))
+        #expect(root.read("dst/a/d/e.txt") == "e")
+    }
+}
