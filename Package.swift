@@ -145,8 +145,8 @@ let package = Package(
             swiftSettings: strict),
 
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
-        // Its only library: SkiffArchive (Glibc, zlib, zstd) for `cp`'s tar streams.
-        .target(name: "SkiffCLI", dependencies: ["SkiffArchive"], swiftSettings: strict),
+        // Its libraries: SkiffArchive (Glibc, zlib, zstd) for tar streams, SkiffBuild for .dockerignore.
+        .target(name: "SkiffCLI", dependencies: ["SkiffArchive", "SkiffBuild"], swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem", "SkiffVolume"], swiftSettings: strict),

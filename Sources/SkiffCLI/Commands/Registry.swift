@@ -10,8 +10,8 @@ enum Registry {
     }
 
     static let topLevel: [CommandSpec] = [
-        AttachCommand.spec, CommitCommand.spec, CopyCommand.spec, CreateCommand.spec, DiffCommand.spec, EventsCommand.spec,
-        ExecCommand.spec, ExportCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
+        AttachCommand.spec, BuildCommand.spec, CommitCommand.spec, CopyCommand.spec, CreateCommand.spec, DiffCommand.spec,
+        EventsCommand.spec, ExecCommand.spec, ExportCommand.spec, HistoryCommand.spec, ImagesCommand.spec,
         ImportCommand.spec, InfoCommand.spec, InspectCommand.spec, KillCommand.spec, LoadCommand.spec, LogsCommand.spec,
         ListCommand.spec, PortCommand.spec, RenameCommand.spec, StopCommand.restart, named(RemoveCommand.spec, "rm", aliases: []),
         RemoveImageCommand.spec, RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec,
@@ -29,7 +29,7 @@ enum Registry {
             ContainerResourceCommands.update, StatsCommand.spec,
         ]),
         Group(name: "image", summary: "Manage images", commands: [
-            HistoryCommand.spec, ImportCommand.spec, InspectCommand.image, LoadCommand.spec,
+            BuildCommand.spec, HistoryCommand.spec, ImportCommand.spec, InspectCommand.image, LoadCommand.spec,
             named(ImagesCommand.spec, "ls", aliases: ["list"]), PruneCommand.images,
             named(RemoveImageCommand.spec, "rm", aliases: ["remove"]), SaveCommand.spec, TagCommand.spec,
         ]),

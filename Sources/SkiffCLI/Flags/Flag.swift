@@ -100,11 +100,17 @@ enum ValueType: Sendable {
     case stringSlice
     /// A link, `name[:alias]` (opts.ValidateLink).
     case link
+    /// An image name to tag (`docker build -t`: reference.ParseNormalizedNamed).
+    case imageTag
+    /// `host:ip` or `host=ip` (opts.ValidateExtraHost, as `docker build --add-host` checks it).
+    case extraHost
+    /// `name=soft[:hard]` checked as it is given (opts.UlimitOpt, as `docker build` checks it).
+    case checkedUlimit
 
     var usageName: String {
         switch self {
         case .string: return "string"
-        case .list, .attach, .env, .label, .link: return "list"
+        case .list, .attach, .env, .label, .link, .imageTag, .extraHost: return "list"
         case .stringSlice: return "strings"
         case .stringArray: return "stringArray"
         case .filter: return "filter"
@@ -116,7 +122,7 @@ enum ValueType: Sendable {
         case .bytes, .memSwap: return "bytes"
         case .decimal: return "decimal"
         case .map: return "map"
-        case .ulimit: return "ulimit"
+        case .ulimit, .checkedUlimit: return "ulimit"
         case .mount: return "mount"
         }
     }
@@ -161,6 +167,12 @@ enum ValueType: Sendable {
         case .link:
             if value.isEmpty { return "empty string specified for links" }
             return value.split(separator: ":", omittingEmptySubsequences: false).count > 2 ? "bad format for links: \(value)" : nil
+        case .imageTag:
+            return BuildFlagValues.tagProblem(value)
+        case .extraHost:
+            do { _ = try BuildFlagValues.extraHost(value); return nil } catch { return error.message }
+        case .checkedUlimit:
+            do { _ = try BuildFlagValues.ulimit(value); return nil } catch { return error.message }
         }
     }
 }
