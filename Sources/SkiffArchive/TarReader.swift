@@ -44,9 +44,18 @@ public final class TarReader<Source: ByteSource> {
     /// The next entry, skipping whatever is left of the current one's contents; nil at the end.
     public func next() throws -> TarEntry? {
         if ended { return nil }
-        if remaining > 0 || padding > 0 {
-            try skip(remaining + Int64(padding), truncated: truncatedContents)
+        if remaining > 0 {
+            try skip(remaining, truncated: truncatedContents)
             remaining = 0
+        }
+        if padding > 0 {
+            // As Go's reader (docker's): a stream that ends right after an entry's contents,
+            // without padding or end blocks, has ended (the docker CLI sends such contexts).
+            guard try ensure(1) else {
+                ended = true
+                return nil
+            }
+            try skip(Int64(padding), truncated: truncatedContents)
             padding = 0
         }
         var local: [String: [UInt8]] = [:]

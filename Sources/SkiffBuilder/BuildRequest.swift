@@ -8,6 +8,9 @@ public struct BuildRequest: Sendable {
     public var tags: [String] = []
     /// `--build-arg`s with a value.
     public var buildArguments: [String: String] = [:]
+    /// `--build-arg`s named without a value (the client's environment lacked them): ARGs keep
+    /// their defaults, but the names count as given for the "not consumed" warning.
+    public var namedArguments: Set<String> = []
     /// The stage to build; nil: the last.
     public var target: String?
     /// `--label`s, added to the result as a last `LABEL` step (as the classic builder does).

@@ -94,7 +94,8 @@ public struct Builder: Sendable {
                 throw BuildError("tag \(tag): \(error.message)")
             }
         }
-        let unused = Set(request.buildArguments.keys).subtracting(plan.consumedArguments.value).subtracting(Self.proxyArguments)
+        let given = Set(request.buildArguments.keys).union(request.namedArguments)
+        let unused = given.subtracting(plan.consumedArguments.value).subtracting(Self.proxyArguments)
         if !unused.isEmpty {
             report(.message("[Warning] One or more build-args [\(unused.sorted().joined(separator: " "))] were not consumed\n"))
         }

@@ -145,7 +145,10 @@ struct StageRunner: Sendable {
             for definition in definitions {
                 var value = builder.request.buildArguments[definition.name] ?? definition.defaultValue
                 if value == nil, builder.request.buildArguments[definition.name] == nil { value = plan.globals[definition.name] }
-                if builder.request.buildArguments[definition.name] != nil { plan.consumedArguments.insert(definition.name) }
+                let request = builder.request
+                if request.buildArguments[definition.name] != nil || request.namedArguments.contains(definition.name) {
+                    plan.consumedArguments.insert(definition.name)
+                }
                 state.arguments.removeAll { $0.name == definition.name }
                 state.arguments.append((definition.name, value))
             }

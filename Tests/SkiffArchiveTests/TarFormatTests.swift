@@ -200,3 +200,28 @@ import Testing
         put(&block, 148, String(repeating: "0", count: 6 - text.count) + text + "\0")
     }
 }
+
+/// Streams that stop early, read as Go's archive/tar (docker's) reads them.
+@Suite struct TarEndTests {
+    func archive() throws -> [UInt8] {
+        let writer = TarWriter(MemorySink())
+        try writer.append(TarEntry(kind: .regular, path: "a", mode: 0o644), contents: Array("hello".utf8))
+        try writer.finish()
+        return writer.sink.bytes
+    }
+
+    @Test func endingRightAfterContentsIsTheEnd() throws {
+        // The docker CLI sends a context whose added Dockerfile has neither padding nor end blocks.
+        let reader = TarReader(MemorySource(Array(try archive()[..<(512 + 5)])))
+        #expect(try reader.next()?.path == "a")
+        #expect(try reader.next() == nil)
+    }
+
+    @Test func endingInsideContentsOrPaddingIsTruncated() throws {
+        for cut in [512 + 3, 512 + 100] {
+            let reader = TarReader(MemorySource(Array(try archive()[..<cut])))
+            #expect(try reader.next()?.path == "a")
+            #expect(throws: ArchiveError.self) { try reader.next() }
+        }
+    }
+}

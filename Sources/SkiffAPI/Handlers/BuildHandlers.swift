@@ -51,11 +51,14 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
             }
             defer { ticker.cancel() }
             var connected = true
+            // -q: the progress is held back, and sent only if the build fails (as dockerd does).
+            var heldBack: [JSONMessage] = []
             for await item in items where connected {
                 let messages: [JSONMessage]
                 switch item {
                 case .event(let event):
                     messages = BuildMessages.messages(event, quiet: quiet)
+                    if quiet { heldBack += BuildMessages.messages(event, quiet: false).filter { $0.aux == nil } }
                 case .tick:
                     do {
                         try await writer.write([0x0A])
@@ -81,6 +84,7 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
                 for tag in build.tags { await ImageEvents.record(engine, "tag", image, name: tag) }
             case .failure(let error):
                 guard connected else { return }
+                for message in heldBack { try await writer.writeJSON(message) }
                 var message = JSONMessage.failure(error.message)
                 message.errorDetail?.code = error.exitCode.map(Int.init)
                 try await writer.writeJSON(message)
@@ -116,6 +120,7 @@ private func buildRequest(_ query: Query) throws(APIError) -> BuildRequest {
     if let text = query.string("buildargs"), !text.isEmpty {
         let arguments = try RequestBody.decodeJSON([String: String?].self, from: Array(text.utf8))
         build.buildArguments = arguments.compactMapValues { $0 }
+        build.namedArguments = Set(arguments.filter { $0.value == nil }.keys)
     }
     if let text = query.string("labels"), !text.isEmpty {
         build.labels = try RequestBody.decodeJSON([String: String].self, from: Array(text.utf8))
