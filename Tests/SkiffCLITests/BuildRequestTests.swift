@@ -147,3 +147,15 @@ func buildFlagValuesAreCheckedAsDockerChecksThem(args: [String], message: String
     #expect(GoLog.line("short", level: "error", terminal: true, now: 0)
         == "\u{1B}[31mERRO\u{1B}[0m[0000] short" + String(repeating: " ", count: 39) + " \n")
 }
+
+@Suite struct StepTimerTests {
+    @Test func stepEndsGetTheirTime() {
+        let timer = StepTimer()
+        #expect(timer.annotate(" ---> 0123456789ab\n") == " ---> 0123456789ab\n")  // no step started
+        #expect(timer.annotate("Step 1/2 : RUN true\n") == "Step 1/2 : RUN true\n")
+        #expect(timer.annotate(" ---> Running in 0123456789ab\n") == " ---> Running in 0123456789ab\n")
+        let end = timer.annotate(" ---> 0123456789ab\n")
+        #expect(end.hasPrefix(" ---> 0123456789ab  (0.") && end.hasSuffix("s)\n"))
+        #expect(timer.annotate(" ---> 0123456789ab\n") == " ---> 0123456789ab\n")  // once per step
+    }
+}

@@ -91,7 +91,10 @@ enum BuildCommand {
     /// all that was shown, printed then). With -q, a failure shows everything kept first.
     static func show(_ response: HTTPResponse, to output: BuildOutput, quiet: Bool, progress: BuildOutput) throws -> String {
         var imageID = ""
-        let stream = JSONMessageStream(write: { output.write($0) }, onAux: { aux in
+        // On a terminal, each step's end (` ---> <id>`) shows how long the step took; piped
+        // output stays byte for byte docker's.
+        let timer = isatty(1) == 1 && !quiet ? StepTimer() : nil
+        let stream = JSONMessageStream(write: { output.write(timer?.annotate($0) ?? $0) }, onAux: { aux in
             guard aux.object != nil else {
                 return Output.write(2, "Failed to parse aux message: json: cannot unmarshal \(aux.goTypeName) into Go value of type build.Result")
             }
@@ -144,5 +147,24 @@ extension JSON {
         case .array: return "array"
         case .object: return "object"
         }
+    }
+}
+
+/// Times build steps from the classic stream's text: a step starts at `Step N/M :` and ends
+/// at its result line ` ---> <12 hex digits>`, which gets the time appended.
+final class StepTimer {
+    private var started: Double?
+
+    func annotate(_ text: String) -> String {
+        if text.hasPrefix("Step ") {
+            started = Clock.monotonic()
+            return text
+        }
+        guard let started, text.hasPrefix(" ---> "), text.hasSuffix("\n"), text.count == 19,
+              text.dropFirst(6).dropLast().allSatisfy(\.isHexDigit) else { return text }
+        self.started = nil
+        let seconds = Clock.monotonic() - started
+        let tenths = Int((seconds * 100).rounded())
+        return String(text.dropLast()) + "  (\(tenths / 100).\(tenths % 100 < 10 ? "0" : "")\(tenths % 100)s)\n"
     }
 }
