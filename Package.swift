@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "SkiffBuilder",
             dependencies: [
-                "SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffOCI", "SkiffSystem", "SkiffMonitor",
+                "SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffOCI", "SkiffSystem", "SkiffMonitor", "SkiffRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict),

@@ -39,11 +39,17 @@ public struct RootedTree: Sendable {
         public var noOverwriteDirNonDir: Bool
         /// Renames applied to every entry name, in order.
         public var rebases: [PathRebase]
+        /// Names (and hard link targets) that climb out of the directory are taken as if it
+        /// were `/` (`../../x` is `x`, `/etc/x` is `etc/x`), as an extraction chrooted into it
+        /// reads them (ADD of an archive); otherwise such an entry is an error (`docker cp`).
+        public var confineNames: Bool
 
-        public init(ownership: Ownership = .preserve, noOverwriteDirNonDir: Bool = false, rebases: [PathRebase] = []) {
+        public init(ownership: Ownership = .preserve, noOverwriteDirNonDir: Bool = false, rebases: [PathRebase] = [],
+                    confineNames: Bool = false) {
             self.ownership = ownership
             self.noOverwriteDirNonDir = noOverwriteDirNonDir
             self.rebases = rebases
+            self.confineNames = confineNames
         }
     }
 
@@ -113,6 +119,10 @@ public struct RootedTree: Sendable {
             if entry.pathBytes.contains(0) || entry.linkTargetBytes.contains(0) {
                 throw ArchiveError(.unsafePath, subject, "path or link target contains NUL")
             }
+            if options.confineNames {
+                entry.pathBytes = Self.confined(entry.pathBytes)
+                if entry.kind == .hardLink { entry.linkTargetBytes = Self.confined(entry.linkTargetBytes) }
+            }
             guard let relative = TarPath.clean(entry.pathBytes) else {
                 throw ArchiveError(.unsafePath, subject, "\(goQuote(entry.path)) is outside of \(goQuote(display(base)))")
             }
@@ -137,6 +147,12 @@ public struct RootedTree: Sendable {
     }
 
     // MARK: Internals
+
+    /// A name cleaned as if its directory were `/`: never above it.
+    static func confined(_ name: [UInt8]) -> [UInt8] {
+        let cleaned = CopyPath.clean("/" + String(decoding: name, as: UTF8.self))
+        return cleaned == "/" ? Array(".".utf8) : Array(cleaned.utf8.dropFirst())
+    }
 
     /// A path as Docker takes it: made absolute and cleaned, a trailing `/` or `/.` kept.
     struct Located {

@@ -44,6 +44,9 @@ public struct Builder: Sendable {
     /// Runs the build; returns the image, named as asked.
     public func build() async throws(BuildError) -> ImageRecord {
         let context = try BuildContext(directory: request.contextDirectory, dockerfile: request.dockerfile)
+        if context.dockerfileBytes.isEmpty {
+            throw BuildError("the Dockerfile (\(request.dockerfile)) cannot be empty")
+        }
         let dockerfile: Dockerfile
         do {
             dockerfile = try Dockerfile(parsing: context.dockerfileBytes)

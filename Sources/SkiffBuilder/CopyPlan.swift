@@ -106,7 +106,9 @@ struct CopyPlan: Sendable {
             let fd = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else { throw BuildError("open \(source): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            try tree.extract(FileDescriptorSource(fd: fd), into: "/" + directory)
+            // As an extraction chrooted into the directory: names and links stay inside it.
+            let inside = try tree.resolve("/" + directory)
+            try RootedTree(root: rootfs + inside).extract(FileDescriptorSource(fd: fd), into: "/", options: .init(confineNames: true))
         }
     }
 

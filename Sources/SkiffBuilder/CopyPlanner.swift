@@ -45,8 +45,11 @@ struct CopyPlanner {
         if count > 1 && !destinationIsDirectory {
             throw BuildError("When using \(instruction) with more than one source file, the destination must be a directory and end with a /")
         }
-        let target = target(destination)
-        let targetIsDirectory = destinationIsDirectory || existingDirectory(target)
+        let unresolved = target(destination)
+        let targetIsDirectory = destinationIsDirectory || existingDirectory(unresolved)
+        // Symlinks on the way to the destination are followed inside the image (`/evil` -> `/x`
+        // makes `/evil/f` land in `/x/f`); a file's own name is not resolved.
+        let target = resolveInDestination(unresolved, wholePath: targetIsDirectory || matched.contains { $0.entry.st_mode & S_IFMT == S_IFDIR })
 
         var plan = CopyPlan()
         var directoryNeeded = targetIsDirectory || matched.contains { $0.entry.st_mode & S_IFMT == S_IFDIR }
@@ -69,7 +72,8 @@ struct CopyPlanner {
         }
         for download in downloads {
             let name = targetIsDirectory ? join(target, download.name) : target
-            plan.items.append(.file(destination: name, source: download.path, mode: chmod ?? 0o600, size: download.size, time: CopyPlan.now()))
+            plan.items.append(.file(destination: name, source: download.path, mode: chmod ?? 0o600, size: download.size,
+                                    time: download.modified ?? CopyPlan.now()))
         }
         for file in inline {
             let name = targetIsDirectory ? join(target, file.name) : target
@@ -155,6 +159,18 @@ struct CopyPlanner {
     }
 
     // MARK: Destination
+
+    private func resolveInDestination(_ path: String, wholePath: Bool) -> String {
+        guard !path.isEmpty else { return path }
+        let tree = RootedTree(root: destinationRoot)
+        if wholePath {
+            guard let resolved = try? tree.resolve("/" + path) else { return path }
+            return String(resolved.dropFirst())
+        }
+        let parent = CopyPath.dir("/" + path)
+        guard parent != "/", let resolved = try? tree.resolve(parent) else { return path }
+        return join(String(resolved.dropFirst()), CopyPath.base(path))
+    }
 
     private func existingDirectory(_ path: String) -> Bool {
         guard !path.isEmpty else { return true }

@@ -12,6 +12,8 @@ struct Download: Sendable {
     /// Where the body was saved.
     let path: String
     let size: Int64
+    /// The server's `Last-Modified`, which becomes the file's time.
+    let modified: TarTimestamp?
 
     /// Fetches `url` into `directory` (which must exist).
     static func fetch(_ url: String, into directory: String, index: Int) async throws(BuildError) -> Download {
@@ -25,11 +27,13 @@ struct Download: Sendable {
         guard fd >= 0 else { throw BuildError("ADD \(url): open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var size: Int64 = 0
+        var modified: TarTimestamp?
         do {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(600))
             guard response.status == .ok else {
                 throw BuildError("failed to GET \(url) with status \(response.status.code) \(response.status.reasonPhrase)")
             }
+            modified = response.headers.first(name: "Last-Modified").flatMap(Self.httpDate)
             for try await chunk in response.body {
                 try chunk.withUnsafeReadableBytes { bytes in
                     var offset = 0
@@ -49,6 +53,25 @@ struct Download: Sendable {
         } catch {
             throw BuildError("ADD \(url): \(error)")
         }
-        return Download(name: String(last), path: path, size: size)
+        return Download(name: String(last), path: path, size: size, modified: modified)
+    }
+
+    /// An HTTP date (RFC 9110 IMF-fixdate: `Wed, 21 Oct 2015 07:28:00 GMT`) as a time.
+    static func httpDate(_ text: String) -> TarTimestamp? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", let day = Int32(parts[1]), let month = months.firstIndex(of: String(parts[2])),
+              let year = Int32(parts[3]) else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { Int32($0) }
+        guard clock.count == 3 else { return nil }
+        var fields = tm()
+        fields.tm_year = year - 1900
+        fields.tm_mon = Int32(month)
+        fields.tm_mday = day
+        fields.tm_hour = clock[0]
+        fields.tm_min = clock[1]
+        fields.tm_sec = clock[2]
+        let seconds = timegm(&fields)
+        return seconds < 0 ? nil : TarTimestamp(seconds: Int64(seconds))
     }
 }

@@ -1,5 +1,6 @@
 import SkiffBuild
 import SkiffOCI
+import SkiffRuntime
 
 /// The instructions that change only an image's settings, applied to a stage's state.
 enum Settings {
@@ -8,8 +9,13 @@ enum Settings {
         case .env(let pairs):
             var env = state.config.env ?? []
             for pair in pairs {
-                env.removeAll { $0 == pair.key || $0.hasPrefix(pair.key + "=") }
-                env.append("\(pair.key)=\(pair.value)")
+                // A name already set keeps its place, as Docker replaces it.
+                let entry = "\(pair.key)=\(pair.value)"
+                if let index = env.firstIndex(where: { $0 == pair.key || $0.hasPrefix(pair.key + "=") }) {
+                    env[index] = entry
+                } else {
+                    env.append(entry)
+                }
             }
             state.config.env = env
         case .label(let pairs):
@@ -42,6 +48,7 @@ enum Settings {
         case .shell(let shell):
             state.config.shell = shell
         case .stopSignal(let signal):
+            guard Signals.parse(signal) != nil else { throw BuildError("Invalid signal: \(signal)") }
             state.config.stopSignal = signal
         case .healthcheck(let check):
             state.config.healthcheck = ImageConfig.Healthcheck(

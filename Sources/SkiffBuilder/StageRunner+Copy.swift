@@ -108,8 +108,7 @@ extension StageRunner {
                 var owner: (uid: UInt32, gid: UInt32) = (0, 0)
                 if let chown = step.chown {
                     do throws(EngineError) {
-                        let user = try UserResolver(rootfs: rootfs).resolve(chown)
-                        owner = (user.uid, user.gid)
+                        owner = try UserResolver(rootfs: rootfs).chownIDs(chown)
                     } catch {
                         throw BuildError("\(name) --chown=\(chown): \(error.message)")
                     }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import SkiffBuild
 import SkiffEngine
 import SkiffImage
@@ -55,6 +56,11 @@ struct StageRunner: Sendable {
         report(.step(number: step, total: plan.total, instruction: stage.original))
         var state = try await base(finished: finished)
         report(.stepImage(id: state.image.id.description))
+        // A stage's steps run with a PATH: the default one when the base image sets none
+        // (it goes into the result's settings, as both of Docker's builders do).
+        if !(state.config.env ?? []).contains(where: { $0.hasPrefix("PATH=") }) {
+            state.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] + (state.config.env ?? [])
+        }
 
         // The base image's ONBUILD triggers run first; the result has none of its own.
         let triggers = state.config.onBuild ?? []
@@ -164,7 +170,9 @@ struct StageRunner: Sendable {
     /// A step that changes only the image's settings: an image with one history entry more
     /// and no layer, or the one an earlier build made for the same step.
     func commitSettings(_ state: inout StageState, description: String) async throws(BuildError) {
-        let key = CacheKey.make(parent: state.image, parts: ["settings", description] + state.argumentEnvironment)
+        // The step's text and the settings it results in: an ARG whose value changed makes the
+        // same image (only RUN sees ARG values), an ENV that expands one differently does not.
+        let key = CacheKey.make(parent: state.image, parts: ["settings", description, Self.canonical(state.config), state.author ?? ""])
         if let cached = try await cached(key) {
             state.image = cached
             return
@@ -177,6 +185,13 @@ struct StageRunner: Sendable {
         } catch {
             throw BuildError("commit: \(error.message)")
         }
+    }
+
+    /// The settings as canonical JSON (sorted keys), for cache keys.
+    static func canonical(_ config: ImageConfig.Config) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// The cached result of a step, unless the build ignores the cache; reports a hit.

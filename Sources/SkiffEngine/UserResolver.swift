@@ -62,6 +62,33 @@ public struct UserResolver {
         return Resolved(uid: uid, gid: gid, additionalGids: additional)
     }
 
+    /// The owner `COPY --chown=user[:group]` gives (Docker's rule, not `--user`'s): names from
+    /// the root's passwd and group files; without a group, the group named like the user, else
+    /// the uid's number as the gid.
+    public func chownIDs(_ spec: String) throws(EngineError) -> (uid: UInt32, gid: UInt32) {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let userPart = parts[0]
+        let uid: UInt32
+        if let n = UInt32(userPart) {
+            uid = n
+        } else {
+            guard let entry = entries(file("/etc/passwd")).first(where: { $0.first == userPart }), entry.count > 2,
+                  let n = UInt32(entry[2]) else {
+                throw EngineError(.invalid, "unable to convert uid/gid chown string to host mapping: can't find uid for user \(userPart): no such user: \(userPart)")
+            }
+            uid = n
+        }
+        let groupPart = parts.count > 1 ? parts[1] : userPart
+        if let n = UInt32(groupPart) { return (uid, n) }
+        if let entry = entries(file("/etc/group")).first(where: { $0.first == groupPart }), entry.count > 2, let n = UInt32(entry[2]) {
+            return (uid, n)
+        }
+        guard parts.count == 1 else {
+            throw EngineError(.invalid, "unable to convert uid/gid chown string to host mapping: can't find gid for group \(groupPart): no such group: \(groupPart)")
+        }
+        return (uid, uid)
+    }
+
     /// Group names or ids (`--group-add`) to gids.
     func groupIDs(_ names: [String]) throws(EngineError) -> [UInt32] {
         let groups = entries(file("/etc/group"))

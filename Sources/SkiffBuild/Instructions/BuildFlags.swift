@@ -21,26 +21,26 @@ struct BuildFlags {
             let name = String(flagName.dropFirst(2))
             guard let kind = kinds[name] else {
                 throw DockerfileError(
-                    Suggestion.wrap("unknown flag: \(flagName)", value: name, options: definitions.map(\.key), caseSensitive: true),
+                    Suggestion.wrap("unknown flag: \(name)", value: name, options: definitions.map(\.key), caseSensitive: true),
                     lines: nil)
             }
             if used.contains(name) && kind != .strings {
-                throw DockerfileError("duplicate flag specified: \(flagName)", lines: nil)
+                throw DockerfileError("duplicate flag specified: \(name)", lines: nil)
             }
             used.insert(name)
             switch kind {
             case .bool:
-                if value == "" { throw DockerfileError("missing a value on flag: \(flagName)", lines: nil) }
+                if value == "" { throw DockerfileError("missing a value on flag: \(name)", lines: nil) }
                 switch (value ?? "").lowercased() {
                 case "true", "": values[name] = "true"
                 case "false": values[name] = "false"
-                default: throw DockerfileError("expecting boolean value for flag \(flagName), not: \(value ?? "")", lines: nil)
+                default: throw DockerfileError("expecting boolean value for flag \(name), not: \(value ?? "")", lines: nil)
                 }
             case .string:
-                guard let value else { throw DockerfileError("missing a value on flag: \(flagName)", lines: nil) }
+                guard let value else { throw DockerfileError("missing a value on flag: \(name)", lines: nil) }
                 values[name] = value
             case .strings:
-                guard let value else { throw DockerfileError("missing a value on flag: \(flagName)", lines: nil) }
+                guard let value else { throw DockerfileError("missing a value on flag: \(name)", lines: nil) }
                 lists[name, default: []].append(value)
             }
         }
