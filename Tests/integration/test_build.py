@@ -644,6 +644,36 @@ def test_run_failure_force_rm_leaves_nothing(b, docker, daemon):
     assert leftovers.new_mounts() == []
 
 
+def test_client_going_away_stops_the_build(b, docker, daemon, classic):
+    """A client that disconnects during a RUN stops the build: the step's container is gone
+    within seconds, not when the command ends (skiffd notices with a keep-alive write each
+    second). The classic builder is not held to this."""
+    if classic:
+        pytest.skip("skiffd's behaviour: dockerd's classic builder runs the step to its end")
+    leftovers = DaemonLeftovers(daemon, docker)
+    ctx = b.context({}, """
+        FROM busybox
+        RUN echo started; sleep 60; echo never
+    """, name="cancel")
+    client = subprocess.Popen([docker.binary, "-H", docker.host, "build", "--no-cache", str(ctx)], env=BUILD_ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        output = b""
+        deadline = time.monotonic() + 60
+        while b"started" not in output and time.monotonic() < deadline:
+            output += client.stdout.read1(4096)
+        assert b"started" in output, output.decode(errors="replace")
+        assert leftovers.new_containers() != []
+    finally:
+        client.kill()
+        client.wait()
+    deadline = time.monotonic() + 10
+    while leftovers.new_containers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert leftovers.new_containers() == []
+    assert leftovers.new_mounts() == []
+
+
 def test_run_heredoc(b, classic):
     r = b.make("heredoc", """
         FROM busybox
