@@ -50,7 +50,7 @@
 # docker.io, containerd, runc, podman, conmon, crun, busybox-static; hyperfine
 # if present.
 #
-# Isolation: everything runs in a private mount and pid namespace
+# Isolation (bench/lib.sh): everything runs in a private mount and pid namespace
 # (unshare --mount --pid --fork): /run, /var/tmp and /dev/shm are fresh
 # tmpfs there, and /etc and /var/lib are overlays whose upper directories are
 # in the temp dir, so a stray write by any engine lands in the temp dir.
@@ -67,120 +67,26 @@ set -euo pipefail
 export LC_ALL=C
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
-REPO=$(cd -- "$HERE/.." && pwd -P)
 SELF="$HERE/$(basename -- "${BASH_SOURCE[0]}")"
+BENCH=daemon.sh
+source "$HERE/lib.sh"
 ROUNDS=${ROUNDS:-20}
 PS_COUNT=${PS_COUNT:-100}
 HYPERFINE_RUNS=${HYPERFINE_RUNS:-20}
-KEEP_TMP=${KEEP_TMP:-0}
 SKIFFD_DEBUG=${SKIFFD_DEBUG:-0}
-RUN_TMPFS=${RUN_TMPFS:-1}
-DOCKER_CLI=${DOCKER_CLI:-$(command -v docker || true)}
-if [[ -z "${SKIFF_BIN_DIR:-}" ]]; then
-    for d in "$REPO/.build-bench/release" "$REPO/.build/release"; do
-        if [[ -x "$d/skiffd" ]]; then SKIFF_BIN_DIR=$d; break; fi
-    done
-fi
 
 # ------------------------------------------------------------------ outside
-if [[ -z "${DAEMON_BENCH_T:-}" ]]; then
-    if [[ $EUID -ne 0 ]]; then echo "daemon.sh: needs root" >&2; exit 1; fi
-    if [[ -z "${EPOCHREALTIME:-}" ]]; then echo "daemon.sh: needs bash >= 5" >&2; exit 1; fi
-    for c in dockerd containerd containerd-shim-runc-v2 runc podman conmon crun busybox python3 unshare; do
-        command -v "$c" >/dev/null || { echo "daemon.sh: missing $c" >&2; exit 1; }
-    done
-    [[ -x "$DOCKER_CLI" ]] || { echo "daemon.sh: no docker CLI" >&2; exit 1; }
-    for b in skiffd skiff-monitor skiff; do
-        [[ -x "${SKIFF_BIN_DIR:-}/$b" ]] || { echo "daemon.sh: no $b in SKIFF_BIN_DIR=${SKIFF_BIN_DIR:-}" >&2; exit 1; }
-    done
-    # crun refuses this host's hybrid cgroup layout while hugetlb sits only in
-    # the cgroup2 tree (see platform.md): mount it as v1, idempotently.
-    if [[ -f /sys/fs/cgroup/unified/cgroup.controllers ]] \
-        && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers \
-        && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
-        mkdir -p /sys/fs/cgroup/hugetlb
-        mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
-    fi
-    T=$(mktemp -d /tmp/skiff-daemonbench.XXXXXX)
-    chmod 711 "$T"
-    # The namespace's first process cleans up and removes $T (it alone knows
-    # when its daemons are gone); here only if it never started. Ctrl-C and
-    # timeout(1) signal the whole process group, the inner script included
-    # (unshare itself ignores INT and TERM); if unshare is killed,
-    # --kill-child passes TERM on.
-    outer_cleanup() {
-        if [[ ! -e "$T/.started" ]]; then
-            rm -rf -- "$T"
-            return
-        fi
-        # unshare may be gone before the inner script: wait for its cleanup
-        for _ in $(seq 600); do
-            [[ -d "$T" && ! -e "$T/.done" ]] || return 0
-            sleep 0.2
-        done
-        echo "daemon.sh: $T is still there" >&2
-    }
-    trap outer_cleanup EXIT
-    trap ':' INT TERM
-    rc=0
-    DAEMON_BENCH_T=$T SKIFF_BIN_DIR=$SKIFF_BIN_DIR DOCKER_CLI=$DOCKER_CLI \
-        unshare --mount --propagation private --pid --fork --kill-child=TERM --mount-proc -- "$BASH" "$SELF" "$@" || rc=$?
-    exit $rc
+if [[ -z "${SKIFF_BENCH_T:-}" ]]; then
+    bench_check_outside dockerd containerd containerd-shim-runc-v2 runc podman conmon crun busybox python3 unshare
+    bench_hugetlb
+    bench_run_inside /tmp/skiff-daemonbench.XXXXXX -- "$@"
 fi
 
 # ------------------------------------------------------------------ inside the namespace
-T=$DAEMON_BENCH_T
-touch "$T/.started"
-# the script's own stdout/stderr: an interrupt can land while a function's
-# output is redirected to the log, and the cleanup should still be heard
-exec {OUT_FD}>&1 {ERR_FD}>&2
-# unmounts what this namespace mounted, removes (or keeps) $T
-remove_tmp() {
-    cd /
-    if grep -q " $T" /proc/self/mountinfo; then
-        awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    fi
-    umount -l /etc 2>/dev/null
-    umount -l /var/lib 2>/dev/null
-    if [[ $KEEP_TMP == 1 ]]; then
-        echo "kept $T" >&2
-        touch "$T/.done"
-    else
-        rm -rf -- "$T"
-    fi
-}
-trap 'set +e; exec 1>&"$OUT_FD" 2>&"$ERR_FD"; remove_tmp' EXIT
-trap 'exit 130' INT TERM
-cd "$T"
-mkdir -p "$T"/{ns/etc-up,ns/etc-work,ns/lib-up,ns/lib-work,tmp,bin,hf,docker,podman,skiff}
-mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/ns/etc-up,workdir=$T/ns/etc-work" /etc
-mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$T/ns/lib-up,workdir=$T/ns/lib-work" /var/lib
-for d in skiff-run docker-exec podman-run; do
-    mkdir -p "$T/$d"
-    if [[ $RUN_TMPFS == 1 ]]; then mount -t tmpfs -o mode=711 tmpfs "$T/$d"; fi
-done
-# the docker CLI's config dir (podman reads DOCKER_CONFIG too, so it must hold a config.json)
-export TMPDIR=$T/tmp DOCKER_CONFIG=$T/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
-unset DOCKER_HOST DOCKER_CONTEXT XDG_RUNTIME_DIR
-
-LOG=$T/commands.log
-SAMPLES=$T/samples.csv
+bench_inside skiff-run docker-exec podman-run
+mkdir -p "$T"/{hf,docker,podman,skiff}
 MEM=$T/mem.csv
-ENVF=$T/env.txt
-echo "round,row,col,us,rc" >"$SAMPLES"
 echo "row,col,rss_kib,pss_kib,note" >"$MEM"
-: >"$LOG"
-: >"$ENVF"
-note() { printf '%s\n' "$*" >>"$ENVF"; }
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-# The binaries, together (skiffd finds skiff-monitor next to itself), in $T so
-# that a rebuild during the run changes nothing.
-for b in skiffd skiff-monitor skiff; do cp "$SKIFF_BIN_DIR/$b" "$T/bin/$b"; done
 
 SK=("$T/bin/skiff" -H "unix://$T/skiff.sock")
 DK=("$DOCKER_CLI" -H "unix://$T/docker/docker.sock")
@@ -197,103 +103,12 @@ eng() {
 # every engine gets --network none: bench/network.sh measures what the bridge adds
 netflag() { echo "--network=none"; }
 
-# podman: its own storage, runroot, tmp and network config; nofile/nproc it
-# may set (root here lacks CAP_SYS_RESOURCE for its default 1048576).
-NOFILE=$(ulimit -Hn); NPROC=$(ulimit -Hu)
-if [[ $NOFILE == unlimited ]]; then NOFILE=1048576; fi
-if [[ $NPROC == unlimited || $NPROC -gt 32768 ]]; then NPROC=32768; fi
-cat >"$T/podman/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$T/podman/root"
-runroot = "$T/podman-run/runroot"
-EOF
-cat >"$T/podman/containers.conf" <<EOF
-[containers]
-default_ulimits = [
-  "nofile=$NOFILE:$NOFILE",
-  "nproc=$NPROC:$NPROC",
-]
-[engine]
-tmp_dir = "$T/podman-run/tmp"
-events_logger = "file"
-events_logfile_path = "$T/podman/events.log"
-volume_path = "$T/podman/volumes"
-[network]
-network_config_dir = "$T/podman/networks"
-EOF
-export CONTAINERS_CONF=$T/podman/containers.conf CONTAINERS_STORAGE_CONF=$T/podman/storage.conf
-
-# cgroup parents that exist now are not ours to remove later
-CG_PARENTS=()
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-    for p in docker libpod_parent skiff; do
-        if [[ ! -d "$h$p" ]]; then CG_PARENTS+=("$h$p"); fi
-    done
-done
-own_cg=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
-for h in /sys/fs/cgroup/*/; do
-    if [[ -n "$own_cg" && "$own_cg" != / && -d "$h${own_cg#/}" && ! -d "$h${own_cg#/}/skiff" ]]; then
-        CG_PARENTS+=("$h${own_cg#/}/skiff")
-    fi
-done
-
-SKIFFD_PID=
-DOCKERD_PID=
-cleanup() {
-    set +e
-    trap - EXIT INT TERM
-    exec 1>&"$OUT_FD" 2>&"$ERR_FD"
-    say "cleanup"
-    if [[ -n "$SKIFFD_PID" ]]; then
-        ids=$("${SK[@]}" ps -aq 2>/dev/null)
-        [[ -n "$ids" ]] && "${SK[@]}" rm -f $ids >/dev/null 2>&1
-        kill -TERM "$SKIFFD_PID" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$SKIFFD_PID" 2>/dev/null || break; sleep 0.1; done
-    fi
-    if [[ -n "$DOCKERD_PID" ]]; then
-        ids=$("${DK[@]}" ps -aq 2>/dev/null)
-        [[ -n "$ids" ]] && "${DK[@]}" rm -f $ids >/dev/null 2>&1
-        kill -TERM "$DOCKERD_PID" 2>/dev/null
-        for _ in $(seq 300); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
-    fi
-    if [[ -d "$T/podman/root" ]]; then
-        "${PM[@]}" rm -af -t 0 >/dev/null 2>&1
-    fi
-    # whatever is left in this pid namespace (it dies with us anyway)
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [[ $p == 1 ]] || kill -KILL "$p" 2>/dev/null
-    done
-    sleep 0.2
-    for d in "${CG_PARENTS[@]}"; do
-        [[ -d "$d" ]] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    remove_tmp
-}
-trap cleanup EXIT
+bench_podman_config
+bench_cgroup_parents
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ------------------------------------------------------------------ timing
-FAIL=0
-LAST_US=0
-# timed ROUND ROW COL CMD...: runs CMD, records its wall time in µs.
-timed() {
-    local round=$1 row=$2 col=$3; shift 3
-    local t0 t1 rc=0
-    t0=${EPOCHREALTIME/./}
-    "$@" </dev/null >>"$LOG" 2>&1 || rc=$?
-    t1=${EPOCHREALTIME/./}
-    LAST_US=$((10#$t1 - 10#$t0))
-    echo "$round,$row,$col,$LAST_US,$rc" >>"$SAMPLES"
-    if [[ $rc -ne 0 ]]; then
-        FAIL=$((FAIL + 1))
-        echo "round $round: $col $row failed (exit $rc): $*" >&2
-        echo "!! round $round: $col $row failed (exit $rc): $*" >>"$LOG"
-    fi
-    return 0
-}
-record() { echo "$1,$2,$3,$4,${5:-0}" >>"$SAMPLES"; }
+# ------------------------------------------------------------------ memory
 # KiB; 0 for a process that is gone
 kib_rss() { local v; v=$(awk '/^VmRSS:/ {v = $2} END {print v + 0}' "/proc/$1/status" 2>/dev/null) || true; echo "${v:-0}"; }
 kib_pss() { local v; v=$(awk '/^Pss:/ {v = $2} END {print v + 0}' "/proc/$1/smaps_rollup" 2>/dev/null) || true; echo "${v:-0}"; }
@@ -306,67 +121,38 @@ mem_row() { # ROW COL NOTE PID...
     local row=$1 col=$2 n=$3; shift 3
     echo "$row,$col,$(sum_mem rss "$@"),$(sum_mem pss "$@"),$n" >>"$MEM"
 }
-loadavg() { note "loadavg $1: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 # ------------------------------------------------------------------ environment
 note "date_utc $(date -u +%Y-%m-%dT%H:%M:%SZ)  rounds $ROUNDS  ps_count $PS_COUNT"
-note "kernel $(uname -r)  cpus $(nproc)  mem_total_kib $(awk '/MemTotal/ {print $2}' /proc/meminfo)"
-note "os $(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '"')  cgroup $(stat -fc %T /sys/fs/cgroup)"
-note "skiff $("${SK[0]}" --version)  binaries from $SKIFF_BIN_DIR ($(file -b "$T/bin/skiff" | cut -d, -f1-2 | tr -d ','); skiffd $(du -h "$T/bin/skiffd" | cut -f1), skiff-monitor $(du -h "$T/bin/skiff-monitor" | cut -f1), skiff $(du -h "$T/bin/skiff" | cut -f1))"
-note "repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" status --porcelain -- Sources Package.swift 2>/dev/null | grep -q . && echo ', with uncommitted changes in Sources/ or Package.swift (the binaries may not be built from HEAD)')"
-note "docker client $("${DK[0]}" --version)  ($DOCKER_CLI)"
-note "$(dockerd --version)  $(containerd --version)  $(runc --version | head -1)"
-note "$(podman --version)  $(conmon --version | head -1)  $(crun --version | head -1)"
+bench_env_notes
 note "exec roots on tmpfs: $RUN_TMPFS; data roots on $(findmnt -no FSTYPE -T "$T")"
 loadavg start
 
 # ------------------------------------------------------------------ daemons
 say "starting skiffd and dockerd"
 dbg=(); [[ $SKIFFD_DEBUG == 1 ]] && dbg=(--debug)
-"$T/bin/skiffd" -H "unix://$T/skiff.sock" --data-root "$T/skiff" --exec-root "$T/skiff-run" "${dbg[@]}" \
-    </dev/null >"$T/skiffd.log" 2>&1 &
-SKIFFD_PID=$!
-dockerd --data-root "$T/docker/data" --exec-root "$T/docker-exec" --pidfile "$T/docker/dockerd.pid" \
-    -H "unix://$T/docker/docker.sock" --bridge none --iptables=false --ip6tables=false --ip-masq=false \
-    --userland-proxy=false </dev/null >"$T/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-up=0
-for _ in $(seq 300); do
-    if "${SK[@]}" version >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$SKIFFD_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[[ $up == 1 ]] || { echo "skiffd did not start:" >&2; tail -20 "$T/skiffd.log" >&2; exit 1; }
-up=0
-for _ in $(seq 600); do
-    if "${DK[@]}" version >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$DOCKERD_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[[ $up == 1 ]] || { echo "dockerd did not start:" >&2; tail -20 "$T/dockerd.log" >&2; exit 1; }
-CONTAINERD_PID=$(pgrep -P "$DOCKERD_PID" -x containerd | head -1)
+bench_start_skiffd "${dbg[@]}"
+bench_start_dockerd docker --bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false
+DOCKERD=${DOCKERD_PID[docker]}
+bench_wait_up skiff "$SKIFFD_PID" "$T/skiffd.log" 300
+bench_wait_up docker "$DOCKERD" "$T/docker.log" 600
+CONTAINERD_PID=$(pgrep -P "$DOCKERD" -x containerd | head -1)
 [[ -n "$CONTAINERD_PID" ]] || { echo "no containerd under dockerd" >&2; exit 1; }
 note "dockerd $("${DK[@]}" version --format '{{.Server.Version}}')  $("${DK[@]}" info --format 'storage={{.Driver}} cgroup={{.CgroupDriver}}/v{{.CgroupVersion}} runtime={{.DefaultRuntime}}' 2>/dev/null)"
 note "podman $("${PM[@]}" info --format 'storage={{.Store.GraphDriverName}} cgroup={{.Host.CgroupManager}}/{{.Host.CgroupsVersion}} runtime={{.Host.OCIRuntime.Name}}' 2>/dev/null)"
 
 # ------------------------------------------------------------------ the image
 say "making and importing busybox"
-"$REPO/scripts/make-busybox-image.sh" "$T/busybox.tar" >/dev/null
-CHANGES=(-c 'CMD ["sh"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
-for e in "${COLS[@]}"; do
-    eng "$e" import "${CHANGES[@]}" "$T/busybox.tar" busybox:latest >>"$LOG" 2>&1 \
-        || { echo "$e import failed:" >&2; tail -5 "$LOG" >&2; exit 1; }
-done
+bench_import_busybox "${COLS[@]}"
 note "busybox.tar $(du -h "$T/busybox.tar" | cut -f1), image ids: skiff $("${SK[@]}" images -q busybox:latest) docker $("${DK[@]}" images -q busybox:latest) podman $("${PM[@]}" images -q busybox:latest)"
 
 sleep 3
 mem_row idle_fresh skiff "skiffd" "$SKIFFD_PID"
-mem_row idle_fresh docker "dockerd+containerd" "$DOCKERD_PID" "$CONTAINERD_PID"
+mem_row idle_fresh docker "dockerd+containerd" "$DOCKERD" "$CONTAINERD_PID"
 
 # ------------------------------------------------------------------ the rounds
 TRAP_SH='trap "exit 0" TERM; sleep 1000 & wait'
 n=${#COLS[@]}
-col_at() { echo "${COLS[$((($1 + $2) % n))]}"; } # ROUND K
 
 lifecycle() { # ROUND ENGINE KIND(sleep|trap)
     local round=$1 e=$2 kind=$3 name="db-$3-$2-$1" t0 sum=0 fail0=$FAIL
@@ -447,7 +233,7 @@ for e in "${COLS[@]}"; do
 done
 sleep 3
 mem_row created skiff "skiffd, $PS_COUNT created containers" "$SKIFFD_PID"
-mem_row created docker "dockerd+containerd, $PS_COUNT created containers" "$DOCKERD_PID" "$CONTAINERD_PID"
+mem_row created docker "dockerd+containerd, $PS_COUNT created containers" "$DOCKERD" "$CONTAINERD_PID"
 eng skiff ps -a >/dev/null; eng docker ps -a >/dev/null; eng podman ps -a >/dev/null # warm-up
 for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < n; k++)); do
@@ -469,7 +255,7 @@ say "memory"
 loadavg mem
 sleep 3
 mem_row idle_after skiff "skiffd" "$SKIFFD_PID"
-mem_row idle_after docker "dockerd+containerd" "$DOCKERD_PID" "$CONTAINERD_PID"
+mem_row idle_after docker "dockerd+containerd" "$DOCKERD" "$CONTAINERD_PID"
 for e in "${COLS[@]}"; do
     eng "$e" run -d $(netflag "$e") --name db-mem busybox sleep 1000 >>"$LOG" 2>&1 || echo "$e: run -d for memory failed" >&2
 done
@@ -487,23 +273,20 @@ mem_row monitor podman "conmon" "$conmon"
 spid=$("${DK[@]}" inspect -f '{{.State.Pid}}' db-mem) || true
 mem_row payload docker "the sleep process itself (docker's)" "$spid"
 mem_row daemon_running skiff "skiffd, one container running" "$SKIFFD_PID"
-mem_row daemon_running docker "dockerd+containerd, one container running" "$DOCKERD_PID" "$CONTAINERD_PID"
+mem_row daemon_running docker "dockerd+containerd, one container running" "$DOCKERD" "$CONTAINERD_PID"
 for e in "${COLS[@]}"; do eng "$e" rm -f db-mem >>"$LOG" 2>&1 || true; done
 loadavg end
 note "date_utc_end $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 # ------------------------------------------------------------------ the tables
-python3 - "$T" "$ROUNDS" "$PS_COUNT" "$FAIL" "${HF:+hyperfine}" <<'EOF'
+python3 - "$T" "$ROUNDS" "$PS_COUNT" "$FAIL" "$HERE" "${HF:+hyperfine}" <<'EOF'
 import csv, glob, json, os, statistics, sys
-T, rounds, ps_count, fails, hf = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else ""
+T, rounds, ps_count, fails, here, hf = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else ""
+sys.path.insert(0, here)
+from lib import print_env, ratio, read_samples, table
 cols = ["skiff", "docker", "podman"]
-data, failed = {}, {}
-for r in csv.DictReader(open(os.path.join(T, "samples.csv"))):
-    key = (r["row"], r["col"])
-    if r["rc"] != "0":
-        failed[key] = failed.get(key, 0) + 1
-        continue
-    data.setdefault(key, []).append(int(r["us"]))
+samples, failed = read_samples(T)
+data = {k: [us for _, us in v] for k, v in samples.items()}
 for f in glob.glob(os.path.join(T, "hf", "*.json")):
     col = os.path.basename(f).rsplit(".", 1)[0].split("-", 1)[1]
     for res in json.load(open(f))["results"]:
@@ -524,13 +307,10 @@ rows = [
     ("ps -a", f"`ps -a` ({ps_count} created)"),
     ("--version", "`--version`" + (" (hyperfine -N)" if hf else "")),
 ]
-def ratio(a, b):
-    return "" if not a or not b else f"{a / b:.1f}x"
 print(f"Medians of {rounds} interleaved rounds (ms); every engine with `--network none` "
       "(bench/network.sh measures the bridge).\n")
 head = ["measurement"] + [f"{c}" for c in cols] + ["docker/skiff", "podman/skiff"]
-print("| " + " | ".join(head) + " |")
-print("|---|" + "---:|" * (len(head) - 1))
+out = []
 for key, label in rows:
     cells = [label]
     for c in cols:
@@ -541,7 +321,8 @@ for key, label in rows:
         cells.append(cell)
     s = med.get((key, "skiff"))
     cells += [ratio(med.get((key, "docker")), s), ratio(med.get((key, "podman")), s)]
-    print("| " + " | ".join(cells) + " |")
+    out.append(cells)
+table(head, out)
 
 mem = {}
 for r in csv.DictReader(open(os.path.join(T, "mem.csv"))):
@@ -555,8 +336,7 @@ mrows = [
 ]
 print("\nMemory (MiB), RSS / PSS. Daemons: skiffd vs dockerd+containerd (podman has none); "
       "monitors: skiff-monitor vs containerd-shim-runc-v2 vs conmon.\n")
-print("| " + " | ".join(head) + " |")
-print("|---|" + "---:|" * (len(head) - 1))
+out = []
 for key, label in mrows:
     cells = [label]
     vals = {}
@@ -571,15 +351,14 @@ for key, label in mrows:
     for c in ("docker", "podman"):
         o = vals.get(c)
         cells.append("" if not s or not o else f"{ratio(o[0], s[0])} / {ratio(o[1], s[1])}")
-    print("| " + " | ".join(cells) + " |")
+    out.append(cells)
+table(head, out)
 p = mem.get(("payload", "docker"))
 if p:
     print(f"\n(The `sleep 1000` payload itself: {p[0]:.1f} MiB RSS / {p[1]:.1f} MiB PSS.)")
 if fails:
     print(f"\n{fails} command(s) failed (see stderr); their samples are left out of the medians.")
-print("\nEnvironment:\n")
-for line in open(os.path.join(T, "env.txt")):
-    print("    " + line.rstrip())
+print_env(T)
 EOF
 if [[ $KEEP_TMP == 1 ]]; then
     echo >&2

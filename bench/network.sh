@@ -60,7 +60,7 @@
 # conmon, crun, netavark (or containernetworking-plugins), iptables, nftables,
 # busybox-static; wrk if present.
 #
-# Isolation: everything runs in a private mount, pid and network namespace
+# Isolation (bench/lib.sh): everything runs in a private mount, pid and network namespace
 # (unshare --mount --pid --net --fork), as bench/daemon.sh does for mount and
 # pid: /run, /var/tmp and /dev/shm are fresh tmpfs, /etc and /var/lib are
 # overlays whose upper directories are in the temp dir, each engine has its
@@ -80,8 +80,9 @@ set -euo pipefail
 export LC_ALL=C
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
-REPO=$(cd -- "$HERE/.." && pwd -P)
 SELF="$HERE/$(basename -- "${BASH_SOURCE[0]}")"
+BENCH=network.sh
+source "$HERE/lib.sh"
 ROUNDS=${ROUNDS:-20}
 WRK_ROUNDS=${WRK_ROUNDS:-7}
 WRK_SECONDS=${WRK_SECONDS:-3}
@@ -90,96 +91,23 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-8}
 FILE_SIZE=${FILE_SIZE:-1024}
 CURL_REQUESTS=${CURL_REQUESTS:-300}
 DOCKER_NOPROXY=${DOCKER_NOPROXY:-1}
-KEEP_TMP=${KEEP_TMP:-0}
-RUN_TMPFS=${RUN_TMPFS:-1}
-DOCKER_CLI=${DOCKER_CLI:-$(command -v docker || true)}
 WRK=${WRK-$(command -v wrk || true)}
-if [[ -z "${SKIFF_BIN_DIR:-}" ]]; then
-    for d in "$REPO/.build-bench/release" "$REPO/.build/release"; do
-        if [[ -x "$d/skiffd" ]]; then SKIFF_BIN_DIR=$d; break; fi
-    done
-fi
 
 # ------------------------------------------------------------------ outside
-if [[ -z "${NETWORK_BENCH_T:-}" ]]; then
-    if [[ $EUID -ne 0 ]]; then echo "network.sh: needs root" >&2; exit 1; fi
-    if [[ -z "${EPOCHREALTIME:-}" ]]; then echo "network.sh: needs bash >= 5" >&2; exit 1; fi
-    for c in dockerd containerd containerd-shim-runc-v2 runc docker-proxy podman conmon crun busybox python3 \
-        unshare nsenter ip iptables nft curl; do
-        command -v "$c" >/dev/null || { echo "network.sh: missing $c" >&2; exit 1; }
-    done
-    [[ -x "$DOCKER_CLI" ]] || { echo "network.sh: no docker CLI" >&2; exit 1; }
-    for b in skiffd skiff-monitor skiff; do
-        [[ -x "${SKIFF_BIN_DIR:-}/$b" ]] || { echo "network.sh: no $b in SKIFF_BIN_DIR=${SKIFF_BIN_DIR:-}" >&2; exit 1; }
-    done
+if [[ -z "${SKIFF_BENCH_T:-}" ]]; then
+    bench_check_outside dockerd containerd containerd-shim-runc-v2 runc docker-proxy podman conmon crun busybox python3 \
+        unshare nsenter ip iptables nft curl
     if [[ -z "$WRK" ]]; then
         echo "network.sh: no wrk (apt-get install wrk): published ports are measured with sequential curl requests" >&2
     fi
-    # crun and the hybrid cgroup layout here: see bench/daemon.sh
-    if [[ -f /sys/fs/cgroup/unified/cgroup.controllers ]] \
-        && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers \
-        && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
-        mkdir -p /sys/fs/cgroup/hugetlb
-        mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
-    fi
-    T=$(mktemp -d /tmp/skiff-netbench.XXXXXX)
-    chmod 711 "$T"
-    # As bench/daemon.sh: the namespace's first process cleans up and removes
-    # $T; here only if it never started, or wait for its cleanup.
-    outer_cleanup() {
-        if [[ ! -e "$T/.started" ]]; then
-            rm -rf -- "$T"
-            return
-        fi
-        for _ in $(seq 600); do
-            [[ -d "$T" && ! -e "$T/.done" ]] || return 0
-            sleep 0.2
-        done
-        echo "network.sh: $T is still there" >&2
-    }
-    trap outer_cleanup EXIT
-    trap ':' INT TERM
-    rc=0
-    NETWORK_BENCH_T=$T SKIFF_BIN_DIR=$SKIFF_BIN_DIR DOCKER_CLI=$DOCKER_CLI WRK=$WRK \
-        unshare --mount --propagation private --pid --net --fork --kill-child=TERM --mount-proc -- "$BASH" "$SELF" "$@" || rc=$?
-    exit $rc
+    bench_hugetlb
+    export WRK
+    bench_run_inside /tmp/skiff-netbench.XXXXXX --net -- "$@"
 fi
 
 # ------------------------------------------------------------------ inside the namespaces
-T=$NETWORK_BENCH_T
-touch "$T/.started"
-exec {OUT_FD}>&1 {ERR_FD}>&2
-# unmounts what this namespace mounted, removes (or keeps) $T
-remove_tmp() {
-    cd /
-    if grep -q " $T" /proc/self/mountinfo; then
-        awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    fi
-    umount -l /etc 2>/dev/null
-    umount -l /var/lib 2>/dev/null
-    if [[ $KEEP_TMP == 1 ]]; then
-        echo "kept $T" >&2
-        touch "$T/.done"
-    else
-        rm -rf -- "$T"
-    fi
-}
-trap 'set +e; exec 1>&"$OUT_FD" 2>&"$ERR_FD"; remove_tmp' EXIT
-trap 'exit 130' INT TERM
-cd "$T"
-mkdir -p "$T"/{ns/etc-up,ns/etc-work,ns/lib-up,ns/lib-work,tmp,bin,netns,wrk,docker,docker-np,podman,skiff}
-mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/ns/etc-up,workdir=$T/ns/etc-work" /etc
-mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$T/ns/lib-up,workdir=$T/ns/lib-work" /var/lib
-for d in skiff-run docker-exec docker-np-exec podman-run; do
-    mkdir -p "$T/$d"
-    if [[ $RUN_TMPFS == 1 ]]; then mount -t tmpfs -o mode=711 tmpfs "$T/$d"; fi
-done
-export TMPDIR=$T/tmp DOCKER_CONFIG=$T/docker-config
-mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
-unset DOCKER_HOST DOCKER_CONTEXT XDG_RUNTIME_DIR
+bench_inside skiff-run docker-exec docker-np-exec podman-run
+mkdir -p "$T"/{netns,wrk,docker,docker-np,podman,skiff}
 
 # The fresh network namespace is podman's host; skiffd and the dockerds get
 # one each, bound under $T/netns.
@@ -189,17 +117,6 @@ for e in skiff docker docker-np; do
     unshare --net="$T/netns/$e" true
     nsenter --net="$T/netns/$e" ip link set lo up
 done
-
-LOG=$T/commands.log
-SAMPLES=$T/samples.csv
-ENVF=$T/env.txt
-echo "round,row,col,us,rc" >"$SAMPLES"
-: >"$LOG"
-: >"$ENVF"
-note() { printf '%s\n' "$*" >>"$ENVF"; }
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-for b in skiffd skiff-monitor skiff; do cp "$SKIFF_BIN_DIR/$b" "$T/bin/$b"; done
 
 SK=("$T/bin/skiff" -H "unix://$T/skiff.sock")
 DK=("$DOCKER_CLI" -H "unix://$T/docker/docker.sock")
@@ -218,120 +135,14 @@ eng() {
         podman) "${PM[@]}" "$@" ;;
     esac
 }
-# in_ns ENGINE CMD...: CMD in the network namespace where ENGINE's host side is
-in_ns() {
-    local e=$1; shift
-    if [[ $e == podman ]]; then "$@"; else nsenter --net="$T/netns/$e" -- "$@"; fi
-}
-
-# podman: its own storage, runroot, tmp and network config, as bench/daemon.sh
-NOFILE=$(ulimit -Hn); NPROC=$(ulimit -Hu)
-if [[ $NOFILE == unlimited ]]; then NOFILE=1048576; fi
-if [[ $NPROC == unlimited || $NPROC -gt 32768 ]]; then NPROC=32768; fi
-cat >"$T/podman/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$T/podman/root"
-runroot = "$T/podman-run/runroot"
-EOF
-cat >"$T/podman/containers.conf" <<EOF
-[containers]
-default_ulimits = [
-  "nofile=$NOFILE:$NOFILE",
-  "nproc=$NPROC:$NPROC",
-]
-[engine]
-tmp_dir = "$T/podman-run/tmp"
-events_logger = "file"
-events_logfile_path = "$T/podman/events.log"
-volume_path = "$T/podman/volumes"
-[network]
-network_config_dir = "$T/podman/networks"
-EOF
-export CONTAINERS_CONF=$T/podman/containers.conf CONTAINERS_STORAGE_CONF=$T/podman/storage.conf
-
-# cgroup parents that exist now are not ours to remove later
-CG_PARENTS=()
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-    for p in docker libpod_parent skiff; do
-        if [[ ! -d "$h$p" ]]; then CG_PARENTS+=("$h$p"); fi
-    done
-done
-own_cg=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
-for h in /sys/fs/cgroup/*/; do
-    if [[ -n "$own_cg" && "$own_cg" != / && -d "$h${own_cg#/}" && ! -d "$h${own_cg#/}/skiff" ]]; then
-        CG_PARENTS+=("$h${own_cg#/}/skiff")
-    fi
-done
-
-SKIFFD_PID=
-declare -A DOCKERD_PID=()
-cleanup() {
-    set +e
-    trap - EXIT INT TERM
-    exec 1>&"$OUT_FD" 2>&"$ERR_FD"
-    say "cleanup"
-    if [[ -n "$SKIFFD_PID" ]]; then
-        ids=$("${SK[@]}" ps -aq 2>/dev/null)
-        [[ -n "$ids" ]] && "${SK[@]}" rm -f $ids >/dev/null 2>&1
-        kill -TERM "$SKIFFD_PID" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$SKIFFD_PID" 2>/dev/null || break; sleep 0.1; done
-    fi
-    for e in "${!DOCKERD_PID[@]}"; do
-        ids=$(eng "$e" ps -aq 2>/dev/null)
-        [[ -n "$ids" ]] && eng "$e" rm -f $ids >/dev/null 2>&1
-        kill -TERM "${DOCKERD_PID[$e]}" 2>/dev/null
-    done
-    for e in "${!DOCKERD_PID[@]}"; do
-        for _ in $(seq 300); do kill -0 "${DOCKERD_PID[$e]}" 2>/dev/null || break; sleep 0.1; done
-    done
-    if [[ -d "$T/podman/root" ]]; then
-        "${PM[@]}" rm -af -t 0 >/dev/null 2>&1
-    fi
-    # whatever is left in this pid namespace (it dies with us anyway)
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [[ $p == 1 ]] || kill -KILL "$p" 2>/dev/null
-    done
-    sleep 0.2
-    for d in "${CG_PARENTS[@]}"; do
-        [[ -d "$d" ]] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    remove_tmp
-}
-trap cleanup EXIT
+bench_podman_config
+bench_cgroup_parents
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-
-# ------------------------------------------------------------------ timing
-FAIL=0
-LAST_US=0
-# timed ROUND ROW COL CMD...: runs CMD, records its wall time in µs.
-timed() {
-    local round=$1 row=$2 col=$3; shift 3
-    local t0 t1 rc=0
-    t0=${EPOCHREALTIME/./}
-    "$@" </dev/null >>"$LOG" 2>&1 || rc=$?
-    t1=${EPOCHREALTIME/./}
-    LAST_US=$((10#$t1 - 10#$t0))
-    echo "$round,$row,$col,$LAST_US,$rc" >>"$SAMPLES"
-    if [[ $rc -ne 0 ]]; then
-        FAIL=$((FAIL + 1))
-        echo "round $round: $col $row failed (exit $rc): $*" >&2
-        echo "!! round $round: $col $row failed (exit $rc): $*" >>"$LOG"
-    fi
-    return 0
-}
-loadavg() { note "loadavg $1: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 # ------------------------------------------------------------------ environment
 note "date_utc $(date -u +%Y-%m-%dT%H:%M:%SZ)  rounds $ROUNDS  wrk_rounds $WRK_ROUNDS"
-note "kernel $(uname -r)  cpus $(nproc)  mem_total_kib $(awk '/MemTotal/ {print $2}' /proc/meminfo)"
-note "os $(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '"')  cgroup $(stat -fc %T /sys/fs/cgroup)"
-note "skiff $("${SK[0]}" --version)  binaries from $SKIFF_BIN_DIR ($(file -b "$T/bin/skiff" | cut -d, -f1-2 | tr -d ','))"
-note "repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" status --porcelain -- Sources Package.swift 2>/dev/null | grep -q . && echo ', with uncommitted changes in Sources/ or Package.swift (the binaries may not be built from HEAD)')"
-note "docker client $("${DK[0]}" --version)  ($DOCKER_CLI)"
-note "$(dockerd --version)  $(containerd --version)  $(runc --version | head -1)"
-note "$(podman --version)  $(conmon --version | head -1)  $(crun --version | head -1)"
+bench_env_notes
 note "$(iptables --version)  $(nft --version)  netavark $(dpkg-query -W -f '${Version}' netavark 2>/dev/null || echo none)  containernetworking-plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins 2>/dev/null || echo none)"
 if [[ -n "$WRK" ]]; then
     note "$("$WRK" --version 2>&1 | head -1 | cut -d' ' -f1-3): wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s --latency, $FILE_SIZE-byte file"
@@ -342,48 +153,20 @@ loadavg start
 
 # ------------------------------------------------------------------ daemons
 say "starting skiffd and dockerd"
-nsenter --net="$T/netns/skiff" -- "$T/bin/skiffd" -H "unix://$T/skiff.sock" --data-root "$T/skiff" --exec-root "$T/skiff-run" \
-    </dev/null >"$T/skiffd.log" 2>&1 &
-SKIFFD_PID=$!
-start_dockerd() { # ENGINE EXTRA-FLAGS...
-    local e=$1; shift
-    nsenter --net="$T/netns/$e" -- dockerd --data-root "$T/$e/data" --exec-root "$T/$e-exec" --pidfile "$T/$e/dockerd.pid" \
-        -H "unix://$T/$e/docker.sock" "$@" </dev/null >"$T/$e.log" 2>&1 &
-    DOCKERD_PID[$e]=$!
-}
-start_dockerd docker
-if [[ $DOCKER_NOPROXY == 1 ]]; then start_dockerd docker-np --userland-proxy=false; fi
-up=0
-for _ in $(seq 300); do
-    if "${SK[@]}" version >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$SKIFFD_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[[ $up == 1 ]] || { echo "skiffd did not start:" >&2; tail -20 "$T/skiffd.log" >&2; exit 1; }
-for e in "${!DOCKERD_PID[@]}"; do
-    up=0
-    for _ in $(seq 600); do
-        if eng "$e" version >/dev/null 2>&1; then up=1; break; fi
-        kill -0 "${DOCKERD_PID[$e]}" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ $up == 1 ]] || { echo "dockerd ($e) did not start:" >&2; tail -20 "$T/$e.log" >&2; exit 1; }
-done
+bench_start_skiffd
+bench_start_dockerd docker
+if [[ $DOCKER_NOPROXY == 1 ]]; then bench_start_dockerd docker-np --userland-proxy=false; fi
+bench_wait_up skiff "$SKIFFD_PID" "$T/skiffd.log" 300
+for e in "${!DOCKERD_PID[@]}"; do bench_wait_up "$e" "${DOCKERD_PID[$e]}" "$T/$e.log" 600; done
 note "dockerd $("${DK[@]}" version --format '{{.Server.Version}}')  $("${DK[@]}" info --format 'storage={{.Driver}} cgroup={{.CgroupDriver}}/v{{.CgroupVersion}} runtime={{.DefaultRuntime}}' 2>/dev/null)  bridge docker0 $(in_ns docker ip -4 -br addr show docker0 | awk '{print $3}'), iptables on"
 note "podman $("${PM[@]}" info --format 'storage={{.Store.GraphDriverName}} cgroup={{.Host.CgroupManager}}/{{.Host.CgroupsVersion}} runtime={{.Host.OCIRuntime.Name}} network={{.Host.NetworkBackend}}' 2>/dev/null)"
 
 # ------------------------------------------------------------------ the image
 say "making and importing busybox"
-"$REPO/scripts/make-busybox-image.sh" "$T/busybox.tar" >/dev/null
-CHANGES=(-c 'CMD ["sh"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
-for e in "${PCOLS[@]}"; do
-    eng "$e" import "${CHANGES[@]}" "$T/busybox.tar" busybox:latest >>"$LOG" 2>&1 \
-        || { echo "$e import failed:" >&2; tail -5 "$LOG" >&2; exit 1; }
-done
+bench_import_busybox "${PCOLS[@]}"
 
 # ------------------------------------------------------------------ network setup
 n=${#COLS[@]}
-col_at() { echo "${COLS[$((($1 + $2) % n))]}"; } # ROUND K
 setup_round() { # ROUND SUFFIX
     local round=$1 suffix=$2 k e mode
     local modes=(bridge none)
@@ -511,31 +294,23 @@ for e in "${PCOLS[@]}"; do # (podman's rm -f would wait 10 s for the TERM httpd 
 done
 
 # ------------------------------------------------------------------ the tables
-python3 - "$T" "$ROUNDS" "$WRK_ROUNDS" "$FAIL" "${WRK:+wrk}" "$DOCKER_NOPROXY" <<'EOF'
-import csv, glob, os, re, statistics, sys
+python3 - "$T" "$ROUNDS" "$WRK_ROUNDS" "$FAIL" "${WRK:+wrk}" "$DOCKER_NOPROXY" "$HERE" <<'EOF'
+import glob, os, re, statistics, sys
 T, rounds, wrk_rounds, fails = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 wrk, noproxy = sys.argv[5] == "wrk", sys.argv[6] == "1"
+sys.path.insert(0, sys.argv[7])
+import lib
+from lib import num, print_env, read_samples
 cols = ["skiff", "docker", "podman"]
 pcols = ["skiff", "docker"] + (["docker-np"] if noproxy else []) + ["podman"]
 names = {"skiff": "skiff", "docker": "docker", "docker-np": "docker, no proxy", "podman": "podman"}
 
 def ratio(a, b):
-    if a is None or b is None or a <= 0 or b <= 0:
-        return ""
-    return f"{a / b:.2f}x" if a / b < 10 else f"{a / b:.1f}x"
-def num(v, unit=""):
-    if v is None:
-        return ""
-    return (f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}") + unit
+    return lib.ratio(a, b, two_digits=True)
 
 # network setup: samples.csv
-runs, failed = {}, {}
-for r in csv.DictReader(open(os.path.join(T, "samples.csv"))):
-    key = (r["row"], r["col"])
-    if r["rc"] != "0":
-        failed[key] = failed.get(key, 0) + 1
-        continue
-    runs.setdefault(key, {})[int(r["round"])] = int(r["us"]) / 1000
+samples, failed = read_samples(T)
+runs = {k: {r: us / 1000 for r, us in v} for k, v in samples.items()}
 def med(row, col):
     v = runs.get((row, col))
     return statistics.median(v.values()) if v else None
@@ -633,9 +408,7 @@ print("| published requests/s as a share of direct | " + " | ".join("" if share.
 print("\nRatios are other/skiff: below 1x in a requests/s row, skiff serves more; above 1x in a latency row, skiff answers sooner.")
 if fails:
     print(f"\n{fails} command(s) failed (see stderr); their samples are left out of the medians.")
-print("\nEnvironment:\n")
-for line in open(os.path.join(T, "env.txt")):
-    print("    " + line.rstrip())
+print_env(T)
 EOF
 if [[ $KEEP_TMP == 1 ]]; then
     echo >&2
