@@ -19,6 +19,17 @@ extension Builder {
     /// The label of the containers a build makes for its steps (none outlives its build).
     static let stepLabel = "skiff.build.step"
 
+    /// Removes a build's context directory without making the caller wait: renamed out of
+    /// the way at once, deleted on a thread of its own (what a crash interrupts goes at start).
+    public static func discardContextDirectory(_ directory: String, engine: Engine) {
+        let trash = contextsRoot(engine) + "/removing-" + Digest.sha256(of: (0..<16).map { _ in UInt8.random(in: 0...255) }).encoded.prefix(16)
+        guard rename(directory, trash) == 0 else {
+            Directories.removeTree(directory)
+            return
+        }
+        detachThread { Directories.removeTree(trash) }
+    }
+
     /// What builds cut short by the daemon's end left behind: step containers, unpacked
     /// contexts, and the scratch overlays of writable bind mounts.
     public static func removeLeftovers(_ engine: Engine) async {

@@ -1,3 +1,4 @@
+import SkiffArchive
 import SkiffEngine
 import SkiffImage
 import SkiffMonitor
@@ -48,6 +49,7 @@ extension StageRunner {
         options.createdBy = createdBy
         options.author = state.author ?? ""
         options.pause = false
+        options.compression = .none
         do {
             let image = try await engine.commit(id, options: options)
             try await images.recordStep(key, image: image.id)

@@ -22,6 +22,9 @@ public struct CommitOptions: Sendable {
     public var exactConfig = false
     /// The history entry's `created_by`; nil: the container's command.
     public var createdBy: String?
+    /// How the layer's blob is stored. Builds store theirs uncompressed, as dockerd keeps
+    /// layers: a step's layer is read back at once, and compressing is a push's business.
+    public var compression: Compression = .gzip
 
     public init() {}
 }
@@ -103,7 +106,7 @@ extension Engine {
                 do {
                     layer = try await images.addLayer(
                         fromDirectory: upper, source: .overlayUpper, parent: image.layers.last?.chainID,
-                        exclude: Set(diff.ignored.map { Array($0.utf8) }))
+                        compression: options.compression, exclude: Set(diff.ignored.map { Array($0.utf8) }))
                 } catch {
                     throw EngineError(.system, "commit \(container.shortID): \(error.message)")
                 }

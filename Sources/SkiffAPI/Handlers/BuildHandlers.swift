@@ -23,7 +23,7 @@ func registerBuildRoutes(_ router: inout Router, engine: Engine) {
                 try await writer.writeJSON(JSONMessage.failure("build context: \(error)"))
                 return
             }
-            defer { Directories.removeTree(directory) }
+            defer { Builder.discardContextDirectory(directory, engine: engine) }
             build.contextDirectory = directory
             do {
                 try await unpackContext(source, into: directory)
