@@ -49,7 +49,7 @@ enum TarPath {
 }
 
 /// The names in a directory (not `.` and `..`), in the order readdir gives them.
-func listDirectory(_ fd: Int32, subject: @autoclosure () -> String) throws -> [[UInt8]] {
+public func listDirectory(_ fd: Int32, subject: @autoclosure () -> String) throws -> [[UInt8]] {
     let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
     if copy < 0 { throw ArchiveError.system(subject(), "dup") }
     guard let stream = fdopendir(copy) else {

@@ -31,14 +31,7 @@ struct BuildContext: Sendable {
 
     /// Deletes what `ignore` excludes below `directory`.
     private static func prune(_ directory: String, relative: String, ignore: DockerIgnore, parent: DockerIgnore.Match?) {
-        guard let dir = opendir(directory) else { return }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
-        for name in names {
+        for name in Directories.list(directory) {
             let path = relative.isEmpty ? name : relative + "/" + name
             let host = directory + "/" + name
             let match = ignore.match(path, parent: parent)

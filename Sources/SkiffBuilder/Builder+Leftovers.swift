@@ -37,14 +37,7 @@ extension Builder {
             try? await engine.remove(container.id, force: true, volumes: true)
         }
         Directories.removeTree(contextsRoot(engine))
-        guard let dir = opendir(engine.runRoot) else { return }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name.hasPrefix("build-") { names.append(name) }
-        }
-        closedir(dir)
-        for name in names {
+        for name in Directories.list(engine.runRoot) where name.hasPrefix("build-") {
             umount2(engine.runRoot + "/" + name + "/merged", Int32(MNT_DETACH))
             Directories.removeTree(engine.runRoot + "/" + name)
         }

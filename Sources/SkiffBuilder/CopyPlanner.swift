@@ -1,6 +1,7 @@
 import Glibc
 import SkiffArchive
 import SkiffBuild
+import SkiffSystem
 
 /// Works out a COPY or ADD: its sources (wildcards matched) in the source tree — the build
 /// context or another stage's or image's root file system, every path resolved inside it so
@@ -218,16 +219,7 @@ struct CopyPlanner {
     }
 
     private func listDirectory(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        Directories.list(path).sorted()
     }
 
     static func hasWildcard(_ path: String) -> Bool {

@@ -136,27 +136,11 @@ struct LocalContext {
 enum ContextDirectory {
     /// The directory's entries, sorted bytewise (filepath.Walk's order).
     static func names(_ fd: Int32) throws(CLIError) -> [[UInt8]] {
-        let copy = dup(fd)
-        guard copy >= 0, let stream = fdopendir(copy) else {
-            if copy >= 0 { close(copy) }
-            throw CLIError("opendir: \(errnoText(errno))")
+        do {
+            return try listDirectory(fd, subject: "context").sorted { $0.lexicographicallyPrecedes($1) }
+        } catch {
+            throw CLIError("\(error)")
         }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var names: [[UInt8]] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(stream) else {
-                if errno != 0 { throw CLIError("readdir: \(errnoText(errno))") }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix { $0 != 0 })
-            }
-            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-            names.append(name)
-        }
-        return names.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     static func lstat(_ directory: Int32, _ name: [UInt8], _ st: inout stat) -> Int32 {
