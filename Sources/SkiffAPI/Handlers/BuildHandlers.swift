@@ -136,7 +136,9 @@ private func unpackContext(_ source: BodySource, into directory: String) async t
     let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
         detachThread {
             continuation.resume(returning: Result {
-                try RootedTree(root: directory, displayRoot: "context").extract(source, into: "/")
+                // Owners are not kept: clients send the context as root's (docker's ChownOpts), and
+                // COPY gives its own (root, or --chown) anyway.
+                try RootedTree(root: directory, displayRoot: "context").extract(source, into: "/", options: .init(ownership: .ignore))
             })
         }
     }
