@@ -116,6 +116,23 @@ import Testing
         await cleanup(engine)
     }
 
+    @Test func cacheSurvivesARestart() async throws {
+        let engine = try await makeEngine()
+        let context = Scratch("ctx")
+        defer { context.remove() }
+        context.write("Dockerfile", "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n")
+        context.write("a.txt", "a\n")
+        let first = try await build(engine, context).0.get()
+
+        // A new engine on the same root (the daemon restarted): the same steps come from the cache.
+        let again = try Engine(dataRoot: scratch.path + "/data", runRoot: scratch.path + "/run", firewall: false)
+        await again.recover()
+        let (second, events) = await build(again, context)
+        #expect(try second.get().id == first.id)
+        #expect(cacheHits(events) == 2)
+        await cleanup(again)
+    }
+
     @Test func failingRunLeavesNothing() async throws {
         let engine = try await makeEngine()
         let context = Scratch("ctx")
