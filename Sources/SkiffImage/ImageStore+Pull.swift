@@ -13,7 +13,10 @@ extension ImageStore {
                 arguments: [blob.description, diffID.description])
         }
         guard let row else { return nil }
-        return (Descriptor(mediaType: row["mediaType"], digest: blob, size: row["blobSize"]), row["size"])
+        let mediaType: String = row["mediaType"]
+        let blobSize: Int64 = row["blobSize"]
+        let size: Int64 = row["size"]
+        return (Descriptor(mediaType: mediaType, digest: blob, size: blobSize), size)
     }
 
     /// A layer blob read from `source` (a registry's response): stored under its digest,

@@ -32,7 +32,8 @@ public final class RegistryClient: Sendable {
         self.endpoint = endpoint
         self.repository = repository
         self.credentials = credentials
-        self.scopes = ["repository:\(repository):\(actions.joined(separator: ","))"] + extraScopes
+        self.scopes = (repository.isEmpty || actions.isEmpty ? [] : ["repository:\(repository):\(actions.joined(separator: ","))"])
+            + extraScopes
     }
 
     public static let manifestAccept = [
@@ -196,7 +197,7 @@ public final class RegistryClient: Sendable {
             throw RegistryError(.invalid, "manifest verification failed for digest \(wanted): its content has digest \(digest)")
         }
         var mediaType = response.headers.first(name: "Content-Type")?.split(separator: ";").first.map {
-            String($0).trimmingCharacters(in: .whitespaces)
+            String($0.filter { $0 != " " })
         } ?? ""
         // The media type the manifest declares wins over a generic Content-Type.
         struct Probe: Decodable { var mediaType: String?; var manifests: [Descriptor]?; var schemaVersion: Int? }
@@ -302,8 +303,9 @@ public final class RegistryClient: Sendable {
     }
 
     static func origin(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
+        let scheme = url.hasPrefix("https://") ? 8 : url.hasPrefix("http://") ? 7 : 0
+        guard scheme > 0 else { return url }
+        let rest = url.dropFirst(scheme)
         let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         return String(url[..<hostEnd])
     }

@@ -42,13 +42,13 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         if let decoded = try? JSONDecoder().decode(Errors.self, from: Data(body)), let items = decoded.errors, !items.isEmpty {
             codes = items.compactMap(\.code)
             text = items.map { item in
-                let code = (item.code ?? "unknown").lowercased().replacingOccurrences(of: "_", with: " ")
+                let code = String((item.code ?? "unknown").lowercased().map { $0 == "_" ? " " : $0 })
                 let msg = item.message ?? ""
                 return msg.isEmpty ? code : "\(code): \(msg)"
             }.joined(separator: ", ")
         } else {
             text = "unexpected status \(status) \(reason)"
-            let snippet = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let snippet = String(String(decoding: body.prefix(200), as: UTF8.self).filter { $0 != "\n" && $0 != "\r" })
             if !snippet.isEmpty, !snippet.hasPrefix("<") { text += ": \(snippet)" }
         }
         let kind: Kind

@@ -313,3 +313,75 @@ def test_digest_mismatch_stores_nothing(daemon, tools):
     finally:
         proc.terminate()
         proc.wait()
+
+
+TOKEN_FRONT = r'''
+import base64, http.client, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+port, upstream = int(sys.argv[1]), int(sys.argv[2])
+realm = f"http://127.0.0.1:{port}/token"
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, code, body=b"", headers=()):
+        self.send_response(code)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.path.startswith("/token"):
+            auth = self.headers.get("Authorization", "")
+            if not auth:
+                return self.reply(200, b'{"token":"anon"}')
+            if auth == "Basic " + base64.b64encode(b"alice:s3cret").decode():
+                return self.reply(200, b'{"access_token":"good"}')
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"incorrect username or password"}]}')
+        token = self.headers.get("Authorization", "")
+        ok = token == "Bearer good" or (token == "Bearer anon" and self.command in ("GET", "HEAD"))
+        if not ok:
+            challenge = f'Bearer realm="{realm}",service="token-test"'
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                              [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
+        conn = http.client.HTTPConnection("127.0.0.1", upstream)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection"): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data) if self.command != "HEAD" else resp.getheader("Content-Length") or 0))
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(data)
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+'''
+
+
+def test_bearer_token_flow(daemon, registry, busybox):
+    port = _port()
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", "python3", "-c", TOKEN_FRONT,
+                             str(port), str(registry.port)])
+    try:
+        time.sleep(0.5)
+        reg = f"127.0.0.1:{port}"
+        name = f"{reg}/tok/bb"
+        daemon.out("tag", "bbsrc:latest", name)
+        # Anonymous token: pull only.
+        proc_push = daemon.docker("push", name, check=False)
+        assert proc_push.returncode == 1
+        proc_login = skiff(daemon, "login", "-u", "alice", "-p", "nope", reg, check=False)
+        assert proc_login.returncode == 1 and b"incorrect username or password" in proc_login.stderr, proc_login.stderr
+        skiff(daemon, "login", "-u", "alice", "-p", "s3cret", reg)
+        push = daemon.docker("push", name).stdout.decode()
+        assert "latest: digest: sha256:" in push
+        skiff(daemon, "logout", reg)
+        _rmi(daemon, name)
+        # An anonymous pull gets an anonymous token.
+        pull = skiff(daemon, "pull", name).stdout.decode()
+        assert "Status: Downloaded newer image" in pull
+        _rmi(daemon, name)
+    finally:
+        proc.terminate()
+        proc.wait()
