@@ -322,7 +322,9 @@ public actor ImageStore {
         let manifest = Manifest(
             schemaVersion: 2, mediaType: manifestMediaType, config: configDesc, layers: layerDescriptors)
         // A pulled image keeps its manifest as served (its digest is the registry's).
-        let manifestDesc = try content.put(try manifestBytes ?? encode(manifest), mediaType: manifestMediaType)
+        let manifestData: [UInt8]
+        if let manifestBytes { manifestData = manifestBytes } else { manifestData = try encode(manifest) }
+        let manifestDesc = try content.put(manifestData, mediaType: manifestMediaType)
         let names = try tags.map { (t) throws(ImageError) in try Self.parse(t).withDefaultTag().fullName }
         let size = layers.reduce(Int64(0)) { $0 + $1.size }
         try db.write { db in

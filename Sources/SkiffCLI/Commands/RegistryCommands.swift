@@ -52,7 +52,7 @@ enum DockerConfigFile {
         let wanted = normalize(server)
         let candidates = auths.members.filter { $0.key == key(for: server) } + auths.members.filter { normalize($0.key) == wanted }
         for (_, entry) in candidates {
-            guard let auth = entry["auth"]?.string, let decoded = Base64.decode(auth) else { continue }
+            guard let auth = entry["auth"]?.string, let decoded = AuthBase64.decode(auth) else { continue }
             let text = String(decoding: decoded, as: UTF8.self)
             guard let colon = text.firstIndex(of: ":") else { continue }
             return (String(text[..<colon]), String(text[text.index(after: colon)...]))
@@ -64,7 +64,7 @@ enum DockerConfigFile {
         var config = load()
         var auths = config["auths"]?.object ?? JSONObject()
         var entry = JSONObject()
-        entry["auth"] = .string(Base64.encode(Array("\(username):\(password)".utf8)))
+        entry["auth"] = .string(AuthBase64.encode(Array("\(username):\(password)".utf8)))
         auths[key(for: server)] = .object(entry)
         config["auths"] = .object(auths)
         try save(config)
@@ -93,12 +93,12 @@ enum DockerConfigFile {
             object["password"] = .string(creds.password)
             object["serveraddress"] = .string(key(for: registry))
         }
-        return ("X-Registry-Auth", Base64.encode(Array(JSON.object(object).compact.utf8), url: true))
+        return ("X-Registry-Auth", AuthBase64.encode(Array(JSON.object(object).compact.utf8), url: true))
     }
 }
 
 /// RFC 4648 base64 (standard or URL alphabet); decoding takes either, padding optional.
-enum Base64 {
+enum AuthBase64 {
     static func encode(_ bytes: [UInt8], url: Bool = false) -> String {
         let table = Array((url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
             : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
