@@ -121,9 +121,20 @@ let package = Package(
             name: "SkiffAPI",
             dependencies: [
                 "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffVolume", "SkiffNetwork", "SkiffDNS",
-                "SkiffBuilder", "SkiffBuild", "SkiffArchive",
+                "SkiffBuilder", "SkiffBuild", "SkiffArchive", "SkiffRegistryClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // The registry client: the distribution API (pull, push, auth) on AsyncHTTPClient.
+        .target(
+            name: "SkiffRegistryClient",
+            dependencies: [
+                "SkiffImage", "SkiffOCI", "SkiffArchive", "SkiffSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -157,6 +168,7 @@ let package = Package(
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
+        .testTarget(name: "SkiffRegistryClientTests", dependencies: ["SkiffRegistryClient", "SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
         .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),

@@ -16,6 +16,7 @@ packages=(
     hyperfine jq     # benchmarks
     bind9-dnsutils   # dig, a real client for the DNS server's tests (SkiffDNSTests)
     podman skopeo umoci docker.io  # image interoperability tests (anchors)
+    docker-registry apache2-utils  # pull/push/login tests: distribution 2.8 and htpasswd (bcrypt)
 )
 missing=()
 for p in "${packages[@]}"; do

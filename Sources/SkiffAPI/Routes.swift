@@ -5,10 +5,13 @@ public struct DaemonInfo: Sendable {
     /// Stable across restarts (kept in the data root).
     public var id: String
     public var debug: Bool
+    /// Registries spoken to over plain HTTP (`--insecure-registry`: host[:port] or CIDR).
+    public var insecureRegistries: [String]
 
-    public init(id: String, debug: Bool) {
+    public init(id: String, debug: Bool, insecureRegistries: [String] = []) {
         self.id = id
         self.debug = debug
+        self.insecureRegistries = insecureRegistries
     }
 }
 
@@ -17,7 +20,8 @@ extension Router {
     public static func skiff(engine: Engine, daemon: DaemonInfo) -> Router {
         var router = Router()
         registerSystemRoutes(&router, engine: engine, daemon: daemon)
-        registerImageRoutes(&router, engine: engine)
+        registerImageRoutes(&router, engine: engine, daemon: daemon)
+        registerRegistryRoutes(&router, engine: engine, daemon: daemon)
         registerContainerRoutes(&router, engine: engine)
         registerContainerFileRoutes(&router, engine: engine)
         registerNetworkRoutes(&router, engine: engine)

@@ -293,11 +293,13 @@ public actor ImageStore {
     /// Records a new image from a config and its layers (blobs stored,
     /// layers unpacked): writes the config and manifest blobs, then the rows,
     /// in one transaction. Names in `tags` move to it. `configBytes` are the
-    /// config as read (an image's id is their digest), else it is encoded.
+    /// config as read (an image's id is their digest), else it is encoded; likewise
+    /// `manifestBytes` (a pulled image's manifest), else one is made.
     @discardableResult
     public func add(
         config: ImageConfig, configBytes given: [UInt8]? = nil, layers: [LayerRecord], tags: [String] = [],
-        repoDigests: [String] = [], parent: Digest? = nil, manifestMediaType: String = MediaType.ociManifest
+        repoDigests: [String] = [], parent: Digest? = nil, manifestMediaType: String = MediaType.ociManifest,
+        manifestBytes: [UInt8]? = nil
     ) throws(ImageError) -> ImageRecord {
         guard config.rootfs.diffIDs.count == layers.count,
               zip(config.rootfs.diffIDs, layers).allSatisfy({ $0.0 == $0.1.diffID }) else {
@@ -319,7 +321,10 @@ public actor ImageStore {
         }
         let manifest = Manifest(
             schemaVersion: 2, mediaType: manifestMediaType, config: configDesc, layers: layerDescriptors)
-        let manifestDesc = try content.put(try encode(manifest), mediaType: manifestMediaType)
+        // A pulled image keeps its manifest as served (its digest is the registry's).
+        let manifestData: [UInt8]
+        if let manifestBytes { manifestData = manifestBytes } else { manifestData = try encode(manifest) }
+        let manifestDesc = try content.put(manifestData, mediaType: manifestMediaType)
         let names = try tags.map { (t) throws(ImageError) in try Self.parse(t).withDefaultTag().fullName }
         let size = layers.reduce(Int64(0)) { $0 + $1.size }
         try db.write { db in

@@ -22,6 +22,8 @@ struct Skiffd: AsyncParsableCommand {
     var group = "skiff"
     @Option(help: "Pid file (default: <exec-root>/skiffd.pid).")
     var pidfile: String?
+    @Option(name: .customLong("insecure-registry"), help: "A registry reached over plain HTTP: host[:port] or CIDR (repeatable).")
+    var insecureRegistries: [String] = []
     @Flag(name: [.customShort("D"), .long], help: "Log every request.")
     var debug = false
 
@@ -50,7 +52,7 @@ struct Skiffd: AsyncParsableCommand {
         let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot)
         await engine.recover()
         await Builder.removeLeftovers(engine)
-        let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug)
+        let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug, insecureRegistries: insecureRegistries)
         let server = APIServer(router: .skiff(engine: engine, daemon: daemon), logger: logger, socketGroup: group)
         do {
             for endpoint in endpoints { try await server.listen(endpoint) }

@@ -146,9 +146,9 @@ def test_bad_tarball_leaves_the_store_unchanged(daemon, busybox, tmp_path):
     assert daemon.request("GET", "/_ping")[0] == 200
 
 
-def test_pull_and_url_import_are_errors(daemon):
-    proc = daemon.docker("pull", "alpine", check=False)
-    assert proc.returncode != 0 and b"pull is not implemented yet" in proc.stderr
+def test_pull_from_nowhere_and_url_import_are_errors(daemon):
+    proc = daemon.docker("pull", "127.0.0.1:9/alpine", check=False)
+    assert proc.returncode != 0 and b"Error response from daemon" in proc.stderr
     proc = daemon.docker("import", "http://127.0.0.1:9/rootfs.tar", "x", check=False)
     assert proc.returncode != 0
 

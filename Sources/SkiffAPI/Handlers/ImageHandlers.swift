@@ -3,7 +3,7 @@ import SkiffImage
 import SkiffOCI
 
 /// `/images/...`: list, inspect, history, tag, remove, prune, save, load, import.
-func registerImageRoutes(_ router: inout Router, engine: Engine) {
+func registerImageRoutes(_ router: inout Router, engine: Engine, daemon: DaemonInfo) {
     let store = engine.images
 
     router.get("/images/json") { request in
@@ -44,7 +44,10 @@ func registerImageRoutes(_ router: inout Router, engine: Engine) {
     }
 
     router.post("/images/create") { request in
-        try importResponse(request, engine: engine)
+        if let image = request.query.string("fromImage"), !image.isEmpty {
+            return try await pullResponse(request, engine: engine, insecure: daemon.insecureRegistries)
+        }
+        return try importResponse(request, engine: engine)
     }
 
     router.post("/images/prune") { request in
@@ -189,12 +192,9 @@ private func saveResponse(_ names: [String], engine: Engine) async throws -> API
     }
 }
 
-/// `POST /images/create`: `fromSrc=-` imports the body as a root filesystem.
+/// `POST /images/create`: `fromSrc=-` imports the body as a root filesystem (`fromImage`: a pull).
 private func importResponse(_ request: APIRequest, engine: Engine) throws -> APIResponse {
     let store = engine.images
-    if let image = request.query.string("fromImage"), !image.isEmpty {
-        throw APIError(500, "pull is not implemented yet")
-    }
     guard let from = request.query.string("fromSrc"), !from.isEmpty else {
         throw APIError.badRequest("fromImage or fromSrc is required")
     }

@@ -17,6 +17,7 @@ enum Registry {
         RemoveImageCommand.spec, RunCommand.spec, SaveCommand.spec, StartCommand.spec, StopCommand.stop, TagCommand.spec,
         VersionCommand.spec, WaitCommand.spec, ContainerResourceCommands.pause, ContainerResourceCommands.unpause,
         ContainerResourceCommands.top, ContainerResourceCommands.update, StatsCommand.spec, help,
+        PullCommand.spec, PushCommand.spec, LoginCommand.login, LoginCommand.logout,
     ]
 
     static let groups: [Group] = [
@@ -32,6 +33,7 @@ enum Registry {
             BuildCommand.spec, HistoryCommand.spec, ImportCommand.spec, InspectCommand.image, LoadCommand.spec,
             named(ImagesCommand.spec, "ls", aliases: ["list"]), PruneCommand.images,
             named(RemoveImageCommand.spec, "rm", aliases: ["remove"]), SaveCommand.spec, TagCommand.spec,
+            PullCommand.spec, PushCommand.spec,
         ]),
         Group(name: "network", summary: "Manage networks", commands: [
             NetworkCommand.connect, NetworkCreateCommand.spec, NetworkCommand.disconnect, NetworkCommand.inspect,

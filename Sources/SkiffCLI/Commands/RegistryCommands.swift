@@ -1,0 +1,275 @@
+import Glibc
+
+/// `~/.docker/config.json` as the docker CLI keeps credentials in it: `auths`, registry →
+/// `{"auth": base64("user:password")}`, Docker Hub under `https://index.docker.io/v1/`.
+/// Other members of the file are kept as they are.
+enum DockerConfigFile {
+    static let dockerHubKey = "https://index.docker.io/v1/"
+
+    static var path: String {
+        if let dir = getenv("DOCKER_CONFIG").map({ String(cString: $0) }), !dir.isEmpty { return dir + "/config.json" }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/root"
+        return home + "/.docker/config.json"
+    }
+
+    /// host[:port] of a server address or config key (Docker Hub's names → docker.io).
+    static func normalize(_ server: String) -> String {
+        var s = Substring(server)
+        for prefix in ["http://", "https://"] where s.hasPrefix(prefix) { s = s.dropFirst(prefix.count) }
+        if let slash = s.firstIndex(of: "/") { s = s[..<slash] }
+        switch s {
+        case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "": return "docker.io"
+        default: return String(s)
+        }
+    }
+
+    static func key(for server: String) -> String {
+        let host = normalize(server)
+        return host == "docker.io" ? dockerHubKey : host
+    }
+
+    static func load() -> JSONObject {
+        guard let bytes = try? FileSystem.read(path), let parsed = try? JSON.parse(bytes[...]), let object = parsed.object else {
+            return JSONObject()
+        }
+        return object
+    }
+
+    static func save(_ config: JSONObject) throws {
+        let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+        FileSystem.makeDirectories(dir, mode: 0o700)
+        let file = try AtomicFile(path, context: "failed to save credentials")
+        var text = JSON.reformat(Array(JSON.object(config).compact.utf8), indent: "\t")
+        text.append(0x0A)
+        Output.write(file.fd, text)
+        fchmod(file.fd, 0o600)
+        try file.commit()
+    }
+
+    /// The user and password stored for `server`.
+    static func credentials(for server: String) -> (username: String, password: String)? {
+        guard case .object(let auths)? = load()["auths"] else { return nil }
+        let wanted = normalize(server)
+        let candidates = auths.members.filter { $0.key == key(for: server) } + auths.members.filter { normalize($0.key) == wanted }
+        for (_, entry) in candidates {
+            guard let auth = entry["auth"]?.string, let decoded = AuthBase64.decode(auth) else { continue }
+            let text = String(decoding: decoded, as: UTF8.self)
+            guard let colon = text.firstIndex(of: ":") else { continue }
+            return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+        }
+        return nil
+    }
+
+    static func store(server: String, username: String, password: String) throws {
+        var config = load()
+        var auths = config["auths"]?.object ?? JSONObject()
+        var entry = JSONObject()
+        entry["auth"] = .string(AuthBase64.encode(Array("\(username):\(password)".utf8)))
+        auths[key(for: server)] = .object(entry)
+        config["auths"] = .object(auths)
+        try save(config)
+    }
+
+    /// Removes every entry for `server`; false when there was none.
+    static func erase(server: String) throws -> Bool {
+        var config = load()
+        guard var auths = config["auths"]?.object else { return false }
+        let wanted = normalize(server)
+        let before = auths.members.count
+        auths.members.removeAll { normalize($0.key) == wanted }
+        guard auths.members.count != before else { return false }
+        config["auths"] = .object(auths)
+        try save(config)
+        return true
+    }
+
+    /// The `X-Registry-Auth` header for an image's registry: base64url JSON of the stored
+    /// credentials, `{}` without any (as the docker CLI sends it).
+    static func registryAuthHeader(for image: ImageName) -> (String, String) {
+        let registry = String(image.name.prefix { $0 != "/" })
+        var object = JSONObject()
+        if let creds = credentials(for: registry) {
+            object["username"] = .string(creds.username)
+            object["password"] = .string(creds.password)
+            object["serveraddress"] = .string(key(for: registry))
+        }
+        return ("X-Registry-Auth", AuthBase64.encode(Array(JSON.object(object).compact.utf8), url: true))
+    }
+}
+
+/// RFC 4648 base64 (standard or URL alphabet); decoding takes either, padding optional.
+enum AuthBase64 {
+    static func encode(_ bytes: [UInt8], url: Bool = false) -> String {
+        let table = Array((url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let b0 = UInt32(bytes[i])
+            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
+            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+            let n = b0 << 16 | b1 << 8 | b2
+            out.append(table[Int(n >> 18 & 63)])
+            out.append(table[Int(n >> 12 & 63)])
+            out.append(i + 1 < bytes.count ? table[Int(n >> 6 & 63)] : 0x3D)
+            out.append(i + 2 < bytes.count ? table[Int(n & 63)] : 0x3D)
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case 0x41...0x5A: v = c - 0x41
+            case 0x61...0x7A: v = c - 0x61 + 26
+            case 0x30...0x39: v = c - 0x30 + 52
+            case 0x2B, 0x2D: v = 62
+            case 0x2F, 0x5F: v = 63
+            case 0x3D, 0x0A, 0x0D: continue
+            default: return nil
+            }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(acc >> UInt32(bits) & 0xFF))
+            }
+        }
+        return out
+    }
+}
+
+/// `skiff pull`.
+enum PullCommand {
+    static let spec = CommandSpec(
+        name: "pull", usage: "[OPTIONS] NAME[:TAG|@DIGEST]", summary: "Download an image from a registry",
+        aliasPaths: ["skiff image pull", "skiff pull"],
+        flags: [
+            .bool("all-tags", "a", "Download all tagged images in the repository"),
+            .bool("disable-content-trust", "Skip image verification"),
+            .value("platform", .string, "Set platform if server is multi-platform capable"),
+            .bool("quiet", "q", "Suppress verbose output"),
+        ],
+        arguments: .exactly(1), run: run)
+
+    static func run(_ inv: Invocation) throws {
+        let text = inv.args[0]
+        let ref = try ImageName.parse(text)
+        let quiet = inv.flags.bool("quiet")
+        let tag = ref.digest ?? ref.tag ?? "latest"
+        if ref.tag == nil && ref.digest == nil && !quiet { Output.line("Using default tag: latest") }
+        var query: Query = ["fromImage": ref.name, "tag": tag]
+        if let p = inv.flags.string("platform"), !p.isEmpty { query.add("platform", p) }
+        let response = try inv.client.send(
+            "POST", "/images/create", query: query, headers: [DockerConfigFile.registryAuthHeader(for: ref)])
+        try JSONMessages.display(response.body, to: quiet ? nil : 1)
+        Output.line(ref.name + (ref.digest.map { "@" + $0 } ?? ":" + tag))
+    }
+}
+
+/// `skiff push`.
+enum PushCommand {
+    static let spec = CommandSpec(
+        name: "push", usage: "[OPTIONS] NAME[:TAG]", summary: "Upload an image to a registry",
+        aliasPaths: ["skiff image push", "skiff push"],
+        flags: [
+            .bool("all-tags", "a", "Push all tags of an image to the repository"),
+            .bool("disable-content-trust", "Skip image signing"),
+            .value("platform", .string, "Push a platform-specific manifest as a single-platform image to the registry."),
+            .bool("quiet", "q", "Suppress verbose output"),
+        ],
+        arguments: .exactly(1), run: run)
+
+    static func run(_ inv: Invocation) throws {
+        let ref = try ImageName.parse(inv.args[0])
+        let all = inv.flags.bool("all-tags")
+        if all && ref.tag != nil { throw CLIError("tag can't be used with --all-tags/-a") }
+        if ref.digest != nil { throw CLIError("invalid reference format") }
+        let tag = all ? "" : (ref.tag ?? "latest")
+        if !all && ref.tag == nil && !inv.flags.bool("quiet") { Output.line("Using default tag: latest") }
+        let response = try inv.client.send(
+            "POST", "/images/\(ref.name)/push", query: ["tag": tag], headers: [DockerConfigFile.registryAuthHeader(for: ref)])
+        try JSONMessages.display(response.body, to: inv.flags.bool("quiet") ? nil : 1)
+        if inv.flags.bool("quiet") { Output.line(ref.familiarName + (tag.isEmpty ? "" : ":" + tag)) }
+    }
+}
+
+/// `skiff login` and `skiff logout`.
+enum LoginCommand {
+    static let login = CommandSpec(
+        name: "login", usage: "[OPTIONS] [SERVER]",
+        summary: "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
+        aliasPaths: ["skiff login"],
+        flags: [
+            .value("password", "p", .string, "Password or Personal Access Token (PAT)"),
+            .bool("password-stdin", "Take the Password or Personal Access Token (PAT) from stdin"),
+            .value("username", "u", .string, "Username"),
+        ],
+        arguments: .atMost(1), run: runLogin)
+
+    static let logout = CommandSpec(
+        name: "logout", usage: "[SERVER]",
+        summary: "Log out from a registry.\nIf no server is specified, the default is defined by the daemon.",
+        aliasPaths: ["skiff logout"],
+        arguments: .atMost(1), run: runLogout)
+
+    static func runLogin(_ inv: Invocation) throws {
+        let server = inv.args.first ?? DockerConfigFile.dockerHubKey
+        var username = inv.flags.string("username") ?? ""
+        var password = inv.flags.string("password") ?? ""
+        if inv.flags.bool("password-stdin") {
+            if !password.isEmpty { throw CLIError("--password and --password-stdin are mutually exclusive") }
+            if username.isEmpty { throw CLIError("Must provide --username with --password-stdin") }
+            var bytes: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(0, &buf, buf.count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                bytes += buf[0..<n]
+            }
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            password = String(decoding: bytes, as: UTF8.self)
+        } else if !password.isEmpty {
+            Output.error("WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
+        }
+        if username.isEmpty || password.isEmpty, let stored = DockerConfigFile.credentials(for: server) {
+            if username.isEmpty || username == stored.username {
+                username = stored.username
+                if password.isEmpty { password = stored.password }
+            }
+        }
+        if username.isEmpty || password.isEmpty {
+            throw CLIError("Error: Cannot perform an interactive login from a non TTY device")
+        }
+        var body = JSONObject()
+        body["username"] = .string(username)
+        body["password"] = .string(password)
+        body["serveraddress"] = .string(server)
+        _ = try inv.client.json("POST", "/auth", body: .object(body))
+        try DockerConfigFile.store(server: server, username: username, password: password)
+        Output.error("""
+
+            WARNING! Your credentials are stored unencrypted in '\(DockerConfigFile.path)'.
+            Configure a credential helper to remove this warning. See
+            https://docs.docker.com/go/credential-store/
+
+            """)
+        Output.line("Login Succeeded")
+    }
+
+    static func runLogout(_ inv: Invocation) throws {
+        let server = inv.args.first ?? DockerConfigFile.dockerHubKey
+        let shown = DockerConfigFile.normalize(server) == "docker.io" ? DockerConfigFile.dockerHubKey : server
+        if try DockerConfigFile.erase(server: server) {
+            Output.line("Removing login credentials for \(DockerConfigFile.normalize(shown) == "docker.io" ? "https://index.docker.io/v1/" : shown)")
+        } else {
+            Output.line("Not logged in to \(shown)")
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import FoundationEssentials
+import AsyncHTTPClient
+import NIOCore
+import SkiffImage
+import SkiffOCI
+
+/// What a pull or push reports as it goes, in the shape of Docker's JSON messages.
+public enum RegistryEvent: Sendable, Equatable {
+    /// A status line, for one layer (`id`) or for the whole.
+    case status(id: String?, String)
+    /// Bytes moved for a layer.
+    case progress(id: String, String, current: Int64, total: Int64)
+    /// The end of a push: `{"aux":{"Tag","Digest","Size"}}`.
+    case pushed(tag: String, digest: String, size: Int)
+}
+
+/// A pull, resolved down to this platform's manifest before anything is reported (so a
+/// missing image or refused credentials fail the request itself, as dockerd does).
+public struct ImagePull: Sendable {
+    /// The reference pulled (a tag, `latest` by default, or a digest).
+    public let reference: ImageReference
+    /// What the reference names: an index (manifest list) or the manifest itself.
+    public let topDigest: Digest
+    public let manifest: RegistryClient.FetchedManifest
+    let client: RegistryClient
+
+    /// Resolves `reference` at its registry: authenticates, fetches the manifest (and,
+    /// from an index, the one for `platform`, this machine's by default).
+    public static func prepare(
+        _ reference: ImageReference, platform: Platform? = nil, credentials: RegistryCredentials?, insecure: [String] = []
+    ) async throws -> ImagePull {
+        let ref = reference.isNameOnly ? reference.withDefaultTag() : reference
+        let client = RegistryClient(
+            endpoint: RegistryEndpoint.resolve(ref.registry, insecure: insecure), repository: ref.repository,
+            credentials: credentials)
+        do {
+            try await client.authenticate()
+            let wanted = ref.digest?.description ?? ref.tag ?? ImageReference.defaultTag
+            var fetched = try await client.manifest(wanted, hash: Digest.sha256(of:))
+            let top = fetched.digest
+            if MediaType.isIndex(fetched.mediaType) {
+                let index = try decodeJSON(Index.self, fetched.bytes, what: "image index")
+                let here = platform ?? Platform.current
+                guard let pick = PlatformMatch.select(index.manifests, for: here) else {
+                    let variant = here.variant.map { "/\($0)" } ?? ""
+                    throw RegistryError(.notFound, "no matching manifest for \(here.os)/\(here.architecture)\(variant) in the manifest list entries")
+                }
+                fetched = try await client.manifest(pick.digest.description, hash: Digest.sha256(of:))
+                guard MediaType.isManifest(fetched.mediaType) else {
+                    throw RegistryError(.invalid, "manifest \(pick.digest) of the index is a \(fetched.mediaType), not an image manifest")
+                }
+            }
+            return ImagePull(reference: ref, topDigest: top, manifest: fetched, client: client)
+        } catch let error as RegistryError {
+            throw describe(error, ref: ref, credentials: credentials)
+        }
+    }
+
+    /// dockerd's wording for a failed resolve.
+    static func describe(_ error: RegistryError, ref: ImageReference, credentials: RegistryCredentials?) -> RegistryError {
+        var error = error
+        switch error.kind {
+        case .notFound where error.codes.contains("MANIFEST_UNKNOWN") || (error.status == 404 && error.codes.isEmpty):
+            error.message = "manifest for \(ref.familiar) not found: \(error.message)"
+        case .unauthorized where credentials == nil || error.codes.contains("DENIED"):
+            error.message = "pull access denied for \(ref.familiarName), repository does not exist or may require 'docker login': \(error.message)"
+        default:
+            break
+        }
+        return error
+    }
+
+    /// Downloads what the store lacks (layers in parallel, each unpacked as it arrives and
+    /// checked against its digest) and records the image under its names.
+    public func run(store: ImageStore, report: @escaping @Sendable (RegistryEvent) -> Void) async throws -> ImageRecord {
+        let shown = reference.digest?.description ?? reference.tag ?? ImageReference.defaultTag
+        report(.status(id: shown, "Pulling from \(reference.repository)"))
+        let manifest = try decodeJSON(Manifest.self, self.manifest.bytes, what: "manifest")
+        let configBytes = try await client.smallBlob(manifest.config.digest, hash: Digest.sha256(of:))
+        let config = try decodeJSON(ImageConfig.self, configBytes, what: "image config")
+        let diffIDs = config.rootfs.diffIDs
+        guard diffIDs.count == manifest.layers.count else {
+            throw RegistryError(.invalid, "manifest has \(manifest.layers.count) layers but the image config lists \(diffIDs.count) diff_ids")
+        }
+        let before = try? await store.resolve(reference.fullName)
+
+        // What is there already, what must come.
+        var layers: [(blob: Descriptor, diffID: Digest, size: Int64)?] = Array(repeating: nil, count: diffIDs.count)
+        var missing: [Int] = []
+        var announced: Set<Digest> = []
+        for (i, desc) in manifest.layers.enumerated() {
+            if let known = try await store.knownLayer(blob: desc.digest, diffID: diffIDs[i]) {
+                layers[i] = (known.blob.withMediaType(desc.mediaType), diffIDs[i], known.size)
+                if announced.insert(desc.digest).inserted { report(.status(id: desc.digest.shortID, "Already exists")) }
+            } else {
+                missing.append(i)
+                if announced.insert(desc.digest).inserted { report(.status(id: desc.digest.shortID, "Pulling fs layer")) }
+            }
+        }
+        // A blob listed twice downloads once.
+        var firstOf: [Digest: Int] = [:]
+        for i in missing where firstOf[manifest.layers[i].digest] == nil { firstOf[manifest.layers[i].digest] = i }
+        let downloads = firstOf.values.sorted()
+        let client = self.client
+        try await withThrowingTaskGroup(of: (Int, Descriptor, Int64).self) { group in
+            var next = downloads.makeIterator()
+            func start() {
+                guard let i = next.next() else { return }
+                let desc = manifest.layers[i]
+                let diffID = diffIDs[i]
+                group.addTask {
+                    let result = try await Self.download(desc, diffID: diffID, client: client, store: store, report: report)
+                    return (i, result.blob, result.size)
+                }
+            }
+            for _ in 0..<3 { start() }
+            while let (i, blob, size) = try await group.next() {
+                let desc = manifest.layers[i]
+                for j in missing where manifest.layers[j].digest == desc.digest {
+                    layers[j] = (blob.withMediaType(manifest.layers[j].mediaType), diffIDs[j], size)
+                }
+                report(.status(id: desc.digest.shortID, "Pull complete"))
+                start()
+            }
+        }
+        var tags: [String] = []
+        if reference.digest == nil { tags.append(reference.withDefaultTag().fullName) }
+        let image: ImageRecord
+        do {
+            image = try await store.addPulled(
+                configBytes: configBytes, manifestBytes: self.manifest.bytes, manifestMediaType: self.manifest.mediaType,
+                layers: layers.map { $0! }, tags: tags, repoDigests: ["\(reference.name)@\(topDigest)"])
+        } catch {
+            throw RegistryError(.failed, "\(error)")
+        }
+        report(.status(id: nil, "Digest: \(topDigest)"))
+        if before?.id == image.id {
+            report(.status(id: nil, "Status: Image is up to date for \(reference.familiar)"))
+        } else {
+            report(.status(id: nil, "Status: Downloaded newer image for \(reference.familiar)"))
+        }
+        return image
+    }
+
+    /// One layer: its body streamed into the store's ingest on a thread of its own.
+    static func download(
+        _ desc: Descriptor, diffID: Digest, client: RegistryClient, store: ImageStore, report: @escaping @Sendable (RegistryEvent) -> Void
+    ) async throws -> (blob: Descriptor, size: Int64) {
+        let id = desc.digest.shortID
+        let response = try await client.blob(desc.digest)
+        let pipe = BodyPipe()
+        async let ingested = onThread {
+            defer { pipe.closeReader() }
+            return try store.ingestLayer(pipe, expected: desc, diffID: diffID, name: "layer \(desc.digest)")
+        }
+        var received: Int64 = 0
+        var lastReport: Int64 = -1
+        do {
+            for try await chunk in response.body {
+                received += Int64(chunk.readableBytes)
+                try await pipe.push(chunk)
+                if received - lastReport >= 512 << 10 || received == desc.size {
+                    lastReport = received
+                    report(.progress(id: id, "Downloading", current: received, total: desc.size))
+                }
+            }
+            pipe.finish()
+        } catch {
+            pipe.finish(RegistryError(.failed, "layer \(desc.digest): \(error)"))
+        }
+        do {
+            let result = try await ingested
+            report(.status(id: id, "Verifying Checksum"))
+            report(.status(id: id, "Download complete"))
+            return result
+        } catch let error as ImageError {
+            throw RegistryError(error.kind == .digestMismatch || error.kind == .sizeMismatch ? .invalid : .failed, error.message)
+        }
+    }
+}
+
+extension Descriptor {
+    func withMediaType(_ type: String) -> Descriptor {
+        var copy = self
+        copy.mediaType = type
+        return copy
+    }
+}
+
+func decodeJSON<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
+    do {
+        return try JSONDecoder().decode(type, from: Data(bytes))
+    } catch {
+        throw RegistryError(.invalid, "\(what): \(error)")
+    }
+}

@@ -1,0 +1,387 @@
+"""Pull, push and login through skiffd against Debian's docker-registry
+(distribution 2.8), run inside the test daemon's network namespace on a
+loopback port (plain HTTP, as Docker allows for loopback registries): with
+the real docker CLI, the skiff CLI and docker-py; anonymous, with htpasswd
+basic auth, with a bearer-token front (a tiny python token server and proxy),
+and against a broken registry stub serving a layer whose digest is wrong."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from clitest import skiff_binary
+from skiffd import busybox_tar, daemon  # noqa: F401  (fixtures)
+
+REGISTRY = "/usr/bin/docker-registry"
+HERE = Path(__file__).resolve().parent
+
+
+def _port() -> int:
+    return random.randint(20000, 40000)
+
+
+class Registry:
+    """docker-registry serving a temp dir on 127.0.0.1:PORT inside the daemon's netns."""
+
+    def __init__(self, daemon, htpasswd: str | None = None):
+        self.daemon = daemon
+        self.dir = Path(tempfile.mkdtemp(prefix="skiff-reg-", dir="/tmp"))
+        self.port = _port()
+        self.host = f"127.0.0.1:{self.port}"
+        auth = ""
+        if htpasswd:
+            (self.dir / "htpasswd").write_text(htpasswd)
+            auth = f"auth:\n  htpasswd:\n    realm: skiff-test\n    path: {self.dir / 'htpasswd'}\n"
+        (self.dir / "config.yml").write_text(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+            f"    rootdirectory: {self.dir / 'data'}\n  delete:\n    enabled: true\n"
+            f"http:\n  addr: {self.host}\n" + auth)
+        self.log = open(self.dir / "registry.log", "wb")
+        self.proc = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{daemon.netns}", REGISTRY, "serve", str(self.dir / "config.yml")],
+            stdout=self.log, stderr=self.log)
+        self._wait()
+
+    def _wait(self):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError((self.dir / "registry.log").read_text())
+            p = self.daemon.netexec("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                    f"http://{self.host}/v2/", check=False)
+            if p.stdout.decode() in ("200", "401"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("registry did not start")
+
+    def curl(self, path: str, *args: str) -> bytes:
+        return self.daemon.netexec("curl", "-sf", *args, f"http://{self.host}{path}").stdout
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _htpasswd(user: str, password: str) -> str:
+    return subprocess.run(["htpasswd", "-Bbn", user, password], check=True, capture_output=True).stdout.decode()
+
+
+@pytest.fixture(scope="module")
+def tools():
+    if not os.path.exists(REGISTRY) or not shutil.which("htpasswd"):
+        pytest.skip("docker-registry / htpasswd not installed (scripts/deps.sh)")
+
+
+@pytest.fixture(scope="module")
+def registry(daemon, tools):
+    r = Registry(daemon)
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def auth_registry(daemon, tools):
+    r = Registry(daemon, htpasswd=_htpasswd("alice", "s3cret"))
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def busybox(daemon, busybox_tar):
+    out = daemon.out("import", "--change", 'CMD ["sh"]', str(busybox_tar), "bbsrc:latest")
+    return out.splitlines()[-1]
+
+
+def skiff(daemon, *args: str, check: bool = True, input: bytes | None = None):
+    binary = skiff_binary()
+    if binary is None:
+        pytest.skip("skiff CLI not built")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_CONFIG"] = str(daemon.docker_config)
+    proc = subprocess.run([binary, "-H", f"unix://{daemon.sock}", *args], input=input,
+                          capture_output=True, env=env, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"skiff {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout.decode(errors='replace')}{proc.stderr.decode(errors='replace')}")
+    return proc
+
+
+def _rmi(daemon, *names):
+    for n in names:
+        daemon.docker("rmi", "-f", n, check=False)
+
+
+def test_docker_push_and_pull_round_trip(daemon, registry, busybox):
+    name = f"{registry.host}/bb/docker"
+    daemon.out("tag", "bbsrc:latest", name + ":1")
+    push = daemon.docker("push", name + ":1").stdout.decode()
+    assert f"The push refers to repository [{name}]" in push
+    assert "Pushed" in push
+    digest_line = [l for l in push.splitlines() if l.startswith("1: digest: sha256:")]
+    assert digest_line, push
+    digest = digest_line[0].split()[2]
+    # The registry has it under that digest.
+    tags = json.loads(registry.curl("/v2/bb/docker/tags/list"))
+    assert tags["tags"] == ["1"]
+    manifest = registry.curl("/v2/bb/docker/manifests/1", "-H",
+                             "Accept: application/vnd.oci.image.manifest.v1+json, "
+                             "application/vnd.docker.distribution.manifest.v2+json")
+    assert "sha256:" + hashlib.sha256(manifest).hexdigest() == digest
+
+    # Pushing again: every layer is already there.
+    again = daemon.docker("push", name + ":1").stdout.decode()
+    assert "Layer already exists" in again and "Pushed" not in again
+
+    _rmi(daemon, name + ":1")
+    pull = daemon.docker("pull", name + ":1").stdout.decode()
+    assert "1: Pulling from bb/docker" in pull
+    assert f"Digest: {digest}" in pull
+    assert f"Status: Downloaded newer image for {name}:1" in pull
+    assert pull.splitlines()[-1] == f"{name}:1"
+    inspect = daemon.inspect(name + ":1")
+    assert inspect["Id"] == busybox
+    assert inspect["RepoDigests"] == [f"{name}@{digest}"]
+    digests = daemon.out("images", "--digests", "--format", "{{.Repository}} {{.Digest}}")
+    assert f"{name} {digest}" in digests.splitlines()
+    # Pulling again: up to date, nothing downloaded.
+    again = daemon.docker("pull", name + ":1").stdout.decode()
+    assert f"Status: Image is up to date for {name}:1" in again
+    # It runs.
+    assert daemon.out("run", "--rm", name + ":1", "echo", "pulled") == "pulled"
+    _rmi(daemon, name + ":1")
+
+
+def test_pull_by_digest_and_layers_skipped(daemon, registry, busybox):
+    name = f"{registry.host}/bb/digest"
+    daemon.out("tag", "bbsrc:latest", name + ":latest")
+    daemon.docker("push", name)
+    digest = daemon.inspect(name)["RepoDigests"][0].split("@")[1]
+    _rmi(daemon, name)
+    # bbsrc still holds the layer: the pull skips it.
+    pull = daemon.docker("pull", f"{name}@{digest}").stdout.decode()
+    assert "Already exists" in pull, pull
+    assert "Pulling fs layer" not in pull
+    assert pull.splitlines()[-1] == f"{name}@{digest}"
+    inspect = daemon.inspect(f"{name}@{digest}")
+    assert f"{name}@{digest}" in inspect["RepoDigests"]
+    assert inspect["RepoTags"] == [] or inspect["Id"] == busybox
+    _rmi(daemon, f"{name}@{digest}")
+
+
+def test_docker_run_pulls_a_missing_image(daemon, registry, busybox):
+    name = f"{registry.host}/bb/run"
+    daemon.out("tag", "bbsrc:latest", name)
+    daemon.docker("push", name)
+    _rmi(daemon, name)
+    proc = daemon.docker("run", "--rm", name, "echo", "auto")
+    assert proc.stdout.decode().strip() == "auto"
+    assert f"Unable to find image '{name}:latest' locally" in proc.stderr.decode()
+    _rmi(daemon, name)
+
+
+def test_missing_image_and_repository(daemon, registry):
+    proc = daemon.docker("pull", f"{registry.host}/nope/nothing:1", check=False)
+    assert proc.returncode == 1
+    err = proc.stderr.decode()
+    assert "Error response from daemon" in err and "not found" in err and "manifest unknown" in err.lower() or \
+        "name unknown" in err.lower(), err
+
+
+def test_skiff_cli_pull_push(daemon, registry, busybox):
+    name = f"{registry.host}/bb/skiff"
+    daemon.out("tag", "bbsrc:latest", name + ":2")
+    push = skiff(daemon, "push", name + ":2").stdout.decode()
+    assert f"The push refers to repository [{name}]" in push and "2: digest: sha256:" in push
+    _rmi(daemon, name + ":2")
+    pull = skiff(daemon, "pull", name + ":2").stdout.decode()
+    assert "Digest: sha256:" in pull and pull.splitlines()[-1] == f"{name}:2"
+    out = skiff(daemon, "pull", name).stdout.decode() if False else ""
+    proc = skiff(daemon, "pull", f"{registry.host}/nope/x:1", check=False)
+    assert proc.returncode == 1 and b"Error response from daemon" in proc.stderr
+    _rmi(daemon, name + ":2")
+
+
+def test_docker_py_pull_push(daemon, registry, busybox):
+    client = daemon.client()
+    name = f"{registry.host}/bb/py"
+    client.images.get("bbsrc:latest").tag(name, "3")
+    lines = list(client.images.push(name, tag="3", stream=True, decode=True))
+    assert any("aux" in l and l["aux"]["Tag"] == "3" for l in lines), lines
+    assert not any("error" in l for l in lines)
+    client.images.remove(name + ":3")
+    image = client.images.pull(name, tag="3")
+    assert image.id == busybox
+    assert any(d.startswith(name + "@sha256:") for d in image.attrs["RepoDigests"])
+    client.images.remove(name + ":3")
+
+
+def test_basic_auth_login_push_pull(daemon, auth_registry, busybox):
+    reg = auth_registry.host
+    name = f"{reg}/private/bb"
+    daemon.out("tag", "bbsrc:latest", name)
+    # No credentials: refused.
+    proc = daemon.docker("push", name, check=False)
+    assert proc.returncode == 1 and b"unauthorized" in (proc.stdout + proc.stderr).lower()
+    # A bad password: refused by POST /auth (docker and skiff).
+    proc = daemon.docker("login", "-u", "alice", "-p", "wrong", reg, check=False)
+    assert proc.returncode == 1 and b"401 Unauthorized" in proc.stderr, proc.stderr
+    proc = skiff(daemon, "login", "-u", "alice", "-p", "wrong", reg, check=False)
+    assert proc.returncode == 1 and b"401 Unauthorized" in proc.stderr, proc.stderr
+    # skiff login writes docker's config.json; the docker CLI then uses it.
+    proc = skiff(daemon, "login", "-u", "alice", "--password-stdin", reg, input=b"s3cret\n")
+    assert proc.stdout.decode().strip() == "Login Succeeded"
+    config = json.loads((daemon.docker_config / "config.json").read_text())
+    assert base64.b64decode(config["auths"][reg]["auth"]) == b"alice:s3cret"
+    push = daemon.docker("push", name).stdout.decode()
+    assert "latest: digest: sha256:" in push
+    _rmi(daemon, name)
+    assert "Status: Downloaded newer image" in skiff(daemon, "pull", name).stdout.decode()
+    _rmi(daemon, name)
+    # docker-py with explicit credentials.
+    client = daemon.client()
+    image = client.images.pull(name, tag="latest", auth_config={"username": "alice", "password": "s3cret"})
+    assert image.id == busybox
+    _rmi(daemon, name)
+    # logout: gone from config.json, pulls are refused again.
+    assert skiff(daemon, "logout", reg).stdout.decode().strip() == f"Removing login credentials for {reg}"
+    assert reg not in json.loads((daemon.docker_config / "config.json").read_text()).get("auths", {})
+    assert skiff(daemon, "logout", reg).stdout.decode().strip() == f"Not logged in to {reg}"
+    proc = daemon.docker("pull", name, check=False)
+    assert proc.returncode == 1
+    # The docker CLI's own login goes through POST /auth too.
+    proc = daemon.docker("login", "-u", "alice", "-p", "s3cret", reg)
+    assert b"Login Succeeded" in proc.stdout
+    daemon.docker("logout", reg)
+
+
+BROKEN_STUB = r'''
+import hashlib, io, json, sys, tarfile
+from http.server import BaseHTTPRequestHandler, HTTPServer
+config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+def tar(name, data):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+layer_claimed = tar("a", b"the layer the manifest names")
+layer_served = tar("b", b"something else entirely")
+def d(b): return "sha256:" + hashlib.sha256(b).hexdigest()
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": d(config), "size": len(config)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d(layer_claimed), "size": len(layer_claimed)}]}).encode()
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def send(self, body, ctype="application/octet-stream"):
+        self.send_response(200); self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        p = self.path
+        if p == "/v2/": return self.send(b"{}", "application/json")
+        if "/manifests/" in p: return self.send(manifest, "application/vnd.oci.image.manifest.v1+json")
+        if p.endswith(d(config)): return self.send(config)
+        if "/blobs/" in p: return self.send(layer_served)
+        self.send_response(404); self.end_headers()
+HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+'''
+
+
+def test_digest_mismatch_stores_nothing(daemon, tools):
+    port = _port()
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", "python3", "-c", BROKEN_STUB, str(port)])
+    try:
+        time.sleep(0.5)
+        before = sorted(os.listdir(daemon.data / "content" / "blobs" / "sha256"))
+        pull = daemon.docker("pull", f"127.0.0.1:{port}/broken/img:1", check=False)
+        assert pull.returncode == 1
+        assert b"digest mismatch" in pull.stderr or b"digest mismatch" in pull.stdout, pull
+        after = sorted(os.listdir(daemon.data / "content" / "blobs" / "sha256"))
+        assert after == before
+        assert os.listdir(daemon.data / "content" / "ingest") == []
+        assert daemon.docker("image", "inspect", f"127.0.0.1:{port}/broken/img:1", check=False).returncode == 1
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+TOKEN_FRONT = r'''
+import base64, http.client, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+port, upstream = int(sys.argv[1]), int(sys.argv[2])
+realm = f"http://127.0.0.1:{port}/token"
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, code, body=b"", headers=()):
+        self.send_response(code)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.path.startswith("/token"):
+            auth = self.headers.get("Authorization", "")
+            if not auth:
+                return self.reply(200, b'{"token":"anon"}')
+            if auth == "Basic " + base64.b64encode(b"alice:s3cret").decode():
+                return self.reply(200, b'{"access_token":"good"}')
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"incorrect username or password"}]}')
+        token = self.headers.get("Authorization", "")
+        ok = token == "Bearer good" or (token == "Bearer anon" and self.command in ("GET", "HEAD"))
+        if not ok:
+            challenge = f'Bearer realm="{realm}",service="token-test"'
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                              [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
+        conn = http.client.HTTPConnection("127.0.0.1", upstream)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection"): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data) if self.command != "HEAD" else resp.getheader("Content-Length") or 0))
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(data)
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+'''
+
+
+def test_bearer_token_flow(daemon, registry, busybox):
+    port = _port()
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", "python3", "-c", TOKEN_FRONT,
+                             str(port), str(registry.port)])
+    try:
+        time.sleep(0.5)
+        reg = f"127.0.0.1:{port}"
+        name = f"{reg}/tok/bb"
+        daemon.out("tag", "bbsrc:latest", name)
+        # Anonymous token: pull only.
+        proc_push = daemon.docker("push", name, check=False)
+        assert proc_push.returncode == 1
+        proc_login = skiff(daemon, "login", "-u", "alice", "-p", "nope", reg, check=False)
+        assert proc_login.returncode == 1 and b"incorrect username or password" in proc_login.stderr, proc_login.stderr
+        skiff(daemon, "login", "-u", "alice", "-p", "s3cret", reg)
+        push = daemon.docker("push", name).stdout.decode()
+        assert "latest: digest: sha256:" in push
+        skiff(daemon, "logout", reg)
+        _rmi(daemon, name)
+        # An anonymous pull gets an anonymous token.
+        pull = skiff(daemon, "pull", name).stdout.decode()
+        assert "Status: Downloaded newer image" in pull
+        _rmi(daemon, name)
+    finally:
+        proc.terminate()
+        proc.wait()
