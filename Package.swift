@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "skiffd", targets: ["skiffd"]),
         .executable(name: "skiff", targets: ["skiff"]),
         .executable(name: "skiff-monitor", targets: ["skiff-monitor"]),
+        .executable(name: "skiff-registry", targets: ["skiff-registry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -116,12 +117,24 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // HTTP/1.1 on swift-nio for skiffd's API and the registry: keep-alive, streamed request
+        // bodies with backpressure, chunked and hijacked responses.
+        .target(
+            name: "SkiffHTTP",
+            dependencies: [
+                "SkiffArchive",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // The Docker Engine API (v1.47) over HTTP/1.1 on a unix socket, translated to engine calls.
         .target(
             name: "SkiffAPI",
             dependencies: [
                 "SkiffEngine", "SkiffMonitor", "SkiffImage", "SkiffOCI", "SkiffSystem", "SkiffVolume", "SkiffNetwork", "SkiffDNS",
-                "SkiffBuilder", "SkiffBuild", "SkiffArchive", "SkiffRegistryClient",
+                "SkiffBuilder", "SkiffBuild", "SkiffArchive", "SkiffRegistryClient", "SkiffHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -144,6 +157,16 @@ let package = Package(
             name: "skiffd",
             dependencies: ["SkiffAPI", "SkiffEngine", "SkiffBuilder", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+
+        // The registry server (OCI distribution spec v1.1) and its executable.
+        .target(
+            name: "SkiffRegistryServer",
+            dependencies: [
+                "SkiffHTTP", "SkiffImage", "SkiffOCI", "SkiffSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "skiff-registry", dependencies: ["SkiffRegistryServer"], swiftSettings: strict),
 
         // Dockerfiles parsed and expanded as BuildKit does, and .dockerignore matching (no I/O).
         .target(name: "SkiffBuild", swiftSettings: strict),
@@ -173,6 +196,7 @@ let package = Package(
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
         .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
+        .testTarget(name: "SkiffRegistryServerTests", dependencies: ["SkiffRegistryServer", "SkiffHTTP", "SkiffImage", "SkiffOCI", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffBuildTests", dependencies: ["SkiffBuild"], swiftSettings: strict),
         .testTarget(
             name: "SkiffBuilderTests",

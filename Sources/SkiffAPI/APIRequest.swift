@@ -39,19 +39,6 @@ public struct APIRequest: Sendable {
     }
 }
 
-/// Request headers, looked up case-insensitively.
-public struct Headers: Sendable {
-    public var fields: [(name: String, value: String)]
-
-    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
-
-    /// The first value of `name`.
-    public subscript(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.lowercased() == lower }?.value
-    }
-}
-
 /// The query string, with Docker's rules for its values.
 public struct Query: Sendable {
     /// Decoded pairs, in order (keys may repeat).

@@ -1,36 +1,10 @@
 import FoundationEssentials
 
-/// What a handler answers. The server adds dockerd's common headers
-/// (Api-Version, Server, Ostype, ...) and the framing.
-public struct APIResponse: Sendable {
-    public enum Body: Sendable {
-        /// No body (Content-Length: 0, or nothing for 204).
-        case empty
-        /// A body of known length.
-        case bytes([UInt8])
-        /// A chunked body: each `ResponseWriter.write` is sent and flushed as
-        /// it comes (progress, logs --follow, events, wait). The response
-        /// ends when the closure returns; a throw after the first write can
-        /// only cut the connection.
-        case stream(@Sendable (ResponseWriter) async throws -> Void)
-        /// Docker's hijack (attach, exec start): `101 UPGRADED` when the
-        /// client asked for `Upgrade: tcp`, else `200 OK`; then the connection
-        /// is a raw byte stream both ways until the closure returns, and is
-        /// closed.
-        case hijack(contentType: String, @Sendable (HijackedConnection) async throws -> Void)
-    }
+/// What a handler answers (SkiffHTTP's response). The server adds dockerd's
+/// common headers (Api-Version, Server, Ostype, ...) and the framing.
+public typealias APIResponse = HTTPResponse
 
-    public var status: Int
-    /// Extra headers (Content-Type, ...).
-    public var headers: [(name: String, value: String)]
-    public var body: Body
-
-    public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: Body = .empty) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
+extension HTTPResponse {
     /// `value` as JSON (a trailing newline, as Go's encoder writes).
     public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> APIResponse {
         APIResponse(status: status, headers: [("Content-Type", "application/json")], body: .bytes(try encodeJSON(value)))

@@ -42,6 +42,7 @@ enum Registry {
         Group(name: "system", summary: "Manage skiff", commands: [
             DiskUsageCommand.spec, EventsCommand.spec, InfoCommand.spec, SystemPruneCommand.spec,
         ]),
+        Group(name: "registry", summary: "Serve images to docker, podman and skopeo", commands: [RegistryServeCommand.gc, RegistryServeCommand.spec]),
         Group(name: "volume", usage: " COMMAND", summary: "Manage volumes", commands: [
             VolumeCommand.create, VolumeCommand.inspect, VolumeCommand.list, PruneCommand.volumes, VolumeCommand.remove,
         ]),

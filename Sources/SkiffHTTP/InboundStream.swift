@@ -7,7 +7,7 @@ import NIOCore
 /// `shouldPause` tells the channel handler to stop reading from the socket,
 /// and the consumer's draining below `lowWater` calls `resume` (which hops to
 /// the loop and reads again). So a 500 MB upload never sits in memory.
-final class InboundStream: @unchecked Sendable {
+package final class InboundStream: @unchecked Sendable {
     private let lock = ConditionLock()
     private let highWater: Int
     private let lowWater: Int
@@ -24,14 +24,14 @@ final class InboundStream: @unchecked Sendable {
     private var discarding = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    init(highWater: Int = 1 << 20, lowWater: Int = 256 << 10, resume: @escaping @Sendable () -> Void) {
+    package init(highWater: Int = 1 << 20, lowWater: Int = 256 << 10, resume: @escaping @Sendable () -> Void) {
         self.highWater = highWater
         self.lowWater = lowWater
         self.resume = resume
     }
 
     /// A stream that already holds all of `bytes`.
-    convenience init(bytes: [UInt8]) {
+    package convenience init(bytes: [UInt8]) {
         self.init(resume: {})
         if !bytes.isEmpty { append(ByteBuffer(bytes: bytes)) }
         finish()
@@ -40,7 +40,7 @@ final class InboundStream: @unchecked Sendable {
     // MARK: Producer (the event loop)
 
     /// Adds bytes from the socket.
-    func append(_ buffer: ByteBuffer) {
+    package func append(_ buffer: ByteBuffer) {
         let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
             guard !ended, failure == nil, !discarding, buffer.readableBytes > 0 else { return nil }
             chunks.append(buffer)
@@ -52,7 +52,7 @@ final class InboundStream: @unchecked Sendable {
     }
 
     /// The input ended cleanly.
-    func finish() {
+    package func finish() {
         lock.withLock { () -> CheckedContinuation<Void, Never>? in
             ended = true
             return takeWaiter()
@@ -60,7 +60,7 @@ final class InboundStream: @unchecked Sendable {
     }
 
     /// The input ended badly: the consumer gets `error` after what was buffered.
-    func fail(_ error: any Error) {
+    package func fail(_ error: any Error) {
         lock.withLock { () -> CheckedContinuation<Void, Never>? in
             if !ended, failure == nil { failure = error }
             return takeWaiter()
@@ -68,7 +68,7 @@ final class InboundStream: @unchecked Sendable {
     }
 
     /// The consumer is gone: drop what is buffered and what still comes.
-    func discard() {
+    package func discard() {
         lock.withLock {
             discarding = true
             chunks = []
@@ -79,10 +79,10 @@ final class InboundStream: @unchecked Sendable {
     }
 
     /// Whether the socket should not be read now.
-    var shouldPause: Bool { lock.withLock { paused } }
+    package var shouldPause: Bool { lock.withLock { paused } }
 
     /// Whether the input has ended (cleanly or not).
-    var isComplete: Bool { lock.withLock { ended || failure != nil } }
+    package var isComplete: Bool { lock.withLock { ended || failure != nil } }
 
     private func takeWaiter() -> CheckedContinuation<Void, Never>? {
         lock.signal()
@@ -133,7 +133,7 @@ final class InboundStream: @unchecked Sendable {
     }
 
     /// The next chunk (at most `limit` bytes); nil at the end.
-    func next(limit: Int = .max) async throws -> ByteBuffer? {
+    package func next(limit: Int = .max) async throws -> ByteBuffer? {
         while true {
             let (next, resumeNow) = lock.withLock { take(upTo: limit) }
             if resumeNow { resume() }
@@ -155,7 +155,7 @@ final class InboundStream: @unchecked Sendable {
     }
 
     /// Blocking read for a ByteSource: waits on the calling thread.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard buffer.count > 0 else { return 0 }
         let (next, resumeNow) = lock.withLock { () -> (Next, Bool) in
             while true {

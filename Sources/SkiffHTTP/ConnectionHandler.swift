@@ -1,18 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// Headers dockerd puts on every response.
-enum CommonHeaders {
-    static let all: [(name: String, value: String)] = [
-        ("Api-Version", APIVersion.current),
-        ("Docker-Experimental", "false"),
-        ("Ostype", "linux"),
-        ("Server", "skiff/\(SkiffVersion.version) (linux)"),
-    ]
-}
-
 /// One HTTP/1.1 connection: requests one at a time (keep-alive, pipelined
-/// requests queued), each answered by the router in its own Task.
+/// requests queued), each answered by the responder in its own Task.
 ///
 /// A request's body streams to the handler through an InboundStream; the
 /// socket is read only while the handler keeps up. Between a request's end
@@ -24,8 +14,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let router: Router
-    private let logger: Logger
+    private let router: any HTTPResponder
+    private let logger: any ServerLog
     private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private let encoder: HTTPResponseEncoder
     private var context: ChannelHandlerContext?
@@ -46,7 +36,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     private var task: Task<Void, Never>?
 
-    init(router: Router, logger: Logger, decoder: ByteToMessageHandler<HTTPRequestDecoder>, encoder: HTTPResponseEncoder) {
+    init(router: any HTTPResponder, logger: any ServerLog, decoder: ByteToMessageHandler<HTTPRequestDecoder>, encoder: HTTPResponseEncoder) {
         self.router = router
         self.logger = logger
         self.decoder = decoder
@@ -109,13 +99,15 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let logger = self.logger
         logger.debug("\(method) \(target)")
         task = Task {
-            let response = await router.respond(method: method, target: target, headers: headers, body: RequestBody(stream: stream))
+            let response = await router.respond(method: method, target: target, headers: headers, body: stream)
             if response.status >= 500 {
                 var detail = ""
                 if case .bytes(let body) = response.body { detail = " " + String(decoding: body.prefix(500), as: UTF8.self) }
                 logger.error("\(method) \(target): \(response.status)\(detail)")
             }
-            let exchange = Exchange(channel: channel, handler: bound, isHead: method == "HEAD", keepAlive: keepAlive, logger: logger)
+            let exchange = Exchange(
+                channel: channel, handler: bound, isHead: method == "HEAD", keepAlive: keepAlive, logger: logger,
+                commonHeaders: router.commonHeaders)
             await exchange.send(response, upgrade: wantsUpgrade)
         }
     }
@@ -192,7 +184,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var head = upgrade
             ? "HTTP/1.1 101 UPGRADED\r\nContent-Type: \(contentType)\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
             : "HTTP/1.1 200 OK\r\nContent-Type: \(contentType)\r\n"
-        for (name, value) in CommonHeaders.all + headers where name.lowercased() != "content-type" {
+        for (name, value) in router.commonHeaders + headers where name.lowercased() != "content-type" {
             head += "\(name): \(value)\r\n"
         }
         head += "\r\n"
@@ -213,7 +205,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 closeAfterResponse = true
                 if !inputDone {
-                    body?.fail(APIError.badRequest("unexpected end of request body"))
+                    body?.fail(router.inputError("unexpected end of request body"))
                     inputDone = true
                 }
                 if outputDone { context.close(promise: nil) }
@@ -232,7 +224,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeAfterResponse = true
         if busy {
             if !inputDone {
-                body?.fail(APIError.badRequest(message))
+                body?.fail(router.inputError(message))
                 inputDone = true
             }
             if outputDone { context.close(promise: nil) }
@@ -240,9 +232,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // Nothing in flight: answer the garbage directly.
         busy = true
-        let response = APIResponse.error(.badRequest(message))
+        let response = router.malformedRequest(message)
         guard case .bytes(let bytes) = response.body else { return }
-        var headers = HTTPHeaders(CommonHeaders.all.map { ($0.name, $0.value) } + response.headers.map { ($0.name, $0.value) })
+        var headers = HTTPHeaders(router.commonHeaders.map { ($0.name, $0.value) } + response.headers.map { ($0.name, $0.value) })
         headers.add(name: "Content-Length", value: String(bytes.count))
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
@@ -265,9 +257,10 @@ private struct Exchange: Sendable {
     let handler: NIOLoopBound<ConnectionHandler>
     let isHead: Bool
     let keepAlive: Bool
-    let logger: Logger
+    let logger: any ServerLog
+    let commonHeaders: [(name: String, value: String)]
 
-    func send(_ response: APIResponse, upgrade: Bool) async {
+    func send(_ response: HTTPResponse, upgrade: Bool) async {
         switch response.body {
         case .hijack(let contentType, let body):
             await hijack(response, contentType: contentType, upgrade: upgrade, body: body)
@@ -281,8 +274,8 @@ private struct Exchange: Sendable {
         }
     }
 
-    private func head(_ response: APIResponse, contentLength: Int?) -> HTTPResponseHead {
-        var headers = HTTPHeaders(CommonHeaders.all.map { ($0.name, $0.value) } + response.headers.map { ($0.name, $0.value) })
+    private func head(_ response: HTTPResponse, contentLength: Int?) -> HTTPResponseHead {
+        var headers = HTTPHeaders(commonHeaders.map { ($0.name, $0.value) } + response.headers.map { ($0.name, $0.value) })
         if let contentLength, response.status != 204, response.status != 304 {
             headers.replaceOrAdd(name: "Content-Length", value: String(contentLength))
         }
@@ -290,7 +283,7 @@ private struct Exchange: Sendable {
         return HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
     }
 
-    private func sendWhole(_ response: APIResponse, bytes: [UInt8]) async {
+    private func sendWhole(_ response: HTTPResponse, bytes: [UInt8]) async {
         channel.write(HTTPServerResponsePart.head(head(response, contentLength: bytes.count)), promise: nil)
         if !bytes.isEmpty, !isHead {
             channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))), promise: nil)
@@ -305,7 +298,7 @@ private struct Exchange: Sendable {
         finished(close: !sent)
     }
 
-    private func sendStream(_ response: APIResponse, body: @Sendable (ResponseWriter) async throws -> Void) async {
+    private func sendStream(_ response: HTTPResponse, body: @Sendable (ResponseWriter) async throws -> Void) async {
         var ok = true
         do {
             try await channel.writeAndFlush(HTTPServerResponsePart.head(head(response, contentLength: nil)))
@@ -322,7 +315,7 @@ private struct Exchange: Sendable {
     }
 
     private func hijack(
-        _ response: APIResponse, contentType: String, upgrade: Bool, body: @Sendable (HijackedConnection) async throws -> Void
+        _ response: HTTPResponse, contentType: String, upgrade: Bool, body: @Sendable (HijackedConnection) async throws -> Void
     ) async {
         let handler = self.handler
         let headers = response.headers

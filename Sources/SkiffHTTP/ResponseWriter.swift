@@ -6,16 +6,22 @@ import SkiffArchive
 public struct ResponseWriter: Sendable {
     let channel: any Channel
 
+    init(channel: any Channel) { self.channel = channel }
+
     /// Sends `bytes` as one chunk; returns once the socket took them.
     public func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
         try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
     }
 
-    /// Sends `value` as one JSON line (progress messages, events).
-    public func writeJSON<T: Encodable>(_ value: T) async throws {
-        try await write(try encodeJSON(value))
+    /// Sends `buffer` as one chunk without copying it; returns once the socket took it.
+    public func write(_ buffer: ByteBuffer) async throws {
+        guard buffer.readableBytes > 0 else { return }
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)))
     }
+
+    /// An allocator for buffers passed to `write(_: ByteBuffer)`.
+    public var allocator: ByteBufferAllocator { channel.allocator }
 
     /// A blocking `ByteSink` onto this response, for a producer on its own
     /// thread (ImageStore.save). Never use it on an event loop thread.

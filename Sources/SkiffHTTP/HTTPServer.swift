@@ -48,25 +48,29 @@ public struct ServerError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// The Docker API over HTTP/1.1 on unix sockets and TCP, on swift-nio.
-public final class APIServer: Sendable {
+/// An HTTP/1.1 server on unix sockets and TCP, on swift-nio: keep-alive,
+/// request bodies streamed with backpressure, chunked and hijacked responses.
+/// What it serves is its responder's (skiffd's Docker API, the registry).
+package final class HTTPServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
-    private let router: Router
-    private let logger: Logger
+    private let router: any HTTPResponder
+    private let logger: any ServerLog
     /// Unix sockets are given to this group (if it exists), mode 0660.
     private let socketGroup: String
     private let listeners = Mutex<[(endpoint: Endpoint, channel: any Channel)]>([])
 
-    public init(router: Router, logger: Logger, socketGroup: String = "skiff", threads: Int = System.coreCount) {
+    package init(responder: any HTTPResponder, logger: any ServerLog, socketGroup: String = "skiff", threads: Int = System.coreCount) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        self.router = router
+        self.router = responder
         self.logger = logger
         self.socketGroup = socketGroup
     }
 
     /// Starts listening on `endpoint`. A unix socket file left by a dead
     /// daemon is replaced; one that answers is not (another daemon runs).
-    public func listen(_ endpoint: Endpoint) async throws {
+    /// Returns the address bound (the port the system chose for port 0).
+    @discardableResult
+    package func listen(_ endpoint: Endpoint) async throws -> Endpoint {
         let channel: any Channel
         switch endpoint {
         case .unix(let path):
@@ -78,14 +82,16 @@ public final class APIServer: Sendable {
             }
         case .tcp(let host, let port):
             channel = try await bootstrap(tcp: true).bind(host: host, port: port).get()
-            logger.warning("API listening on \(endpoint) without TLS or authentication: anyone who can reach it is root on this host")
         }
         listeners.withLock { $0.append((endpoint, channel)) }
-        logger.info("API listening on \(endpoint)")
+        if case .tcp(let host, _) = endpoint, let bound = channel.localAddress?.port {
+            return .tcp(host: host, port: bound)
+        }
+        return endpoint
     }
 
     /// Stops accepting, closes every connection, removes the unix sockets.
-    public func shutdown() async {
+    package func shutdown() async {
         let all = listeners.withLock { listeners in
             defer { listeners = [] }
             return listeners

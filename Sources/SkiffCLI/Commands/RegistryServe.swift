@@ -1,0 +1,56 @@
+import Glibc
+
+/// `skiff registry serve` and `skiff registry gc`: exec `skiff-registry serve`
+/// (or `gc`), found next to skiff's own executable or else in PATH, so the
+/// CLI stays free of the server's libraries.
+enum RegistryServeCommand {
+    static let spec = CommandSpec(
+        name: "serve", usage: "[OPTIONS]", summary: "Serve images over the OCI distribution API (a registry)",
+        flags: [
+            .value("root", .string, "Directory where blobs, manifests and tags are kept", default: "/var/lib/skiff-registry"),
+            .value("address", .string, "Address to listen on", default: "127.0.0.1"),
+            .value("port", "p", .uint16, "Port to listen on (0 picks a free one)", default: "5000"),
+            .bool("debug", "Log every request"),
+        ],
+        arguments: .none, run: { try run($0, command: "serve") })
+
+    static let gc = CommandSpec(
+        name: "gc", usage: "[OPTIONS]",
+        summary: "Remove the blobs no manifest names (stop the registry first)",
+        flags: [
+            .value("root", .string, "Directory where blobs, manifests and tags are kept", default: "/var/lib/skiff-registry"),
+            .bool("dry-run", "Print what would be removed, remove nothing"),
+        ],
+        arguments: .none, run: { try run($0, command: "gc") })
+
+    static func run(_ inv: Invocation, command: String) throws {
+        guard let server = locate() else {
+            throw CLIError("skiff-registry was not found next to skiff or in PATH")
+        }
+        var argv = [server, command]
+        for name in ["root", "address", "port"] {
+            if let value = inv.flags.string(name) { argv += ["--\(name)", value] }
+        }
+        for name in ["debug", "dry-run"] where inv.flags.bool(name) { argv.append("--\(name)") }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        execv(server, &cArgs)
+        let err = errno
+        for p in cArgs { free(p) }
+        throw CLIError("cannot run \(server): \(String(cString: strerror(err)))")
+    }
+
+    /// skiff-registry beside /proc/self/exe, else in PATH.
+    static func locate() -> String? {
+        var dirs: [String] = []
+        if let exe = FileSystem.readLink("/proc/self/exe"), let slash = exe.lastIndex(of: "/") {
+            dirs.append(String(exe[..<slash]))
+        }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        dirs += path.split(separator: ":").map { $0.isEmpty ? "." : String($0) }
+        for dir in dirs {
+            let candidate = dir + "/skiff-registry"
+            if access(candidate, X_OK) == 0, FileSystem.isRegularFile(candidate) { return candidate }
+        }
+        return nil
+    }
+}
