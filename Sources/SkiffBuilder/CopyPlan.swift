@@ -2,6 +2,7 @@ import Glibc
 import SkiffArchive
 import SkiffImage
 import SkiffOCI
+import SkiffSystem
 
 /// What a COPY or ADD puts into the image, worked out before anything is written: every
 /// file, directory and symlink with its destination (relative to the image's `/`), and the
@@ -22,29 +23,71 @@ struct CopyPlan: Sendable {
     var missingDirectories: [String] = []
 
     /// The plan's content digest (see the type's comment).
-    func digest() throws(BuildError) -> String {
+    func digest() async throws(BuildError) -> String {
+        let sources = items.compactMap { item -> String? in
+            switch item {
+            case .file(_, let source, _, _, _), .archive(let source, _): source
+            default: nil
+            }
+        }
+        var contents = try await Self.contentDigests(sources).makeIterator()
         var hasher = DigestHasher()
         func add(_ text: String) { hasher.update(Array(text.utf8) + [0]) }
         for item in items {
             switch item {
             case .directory(let destination, let mode, _):
                 add("d"); add(destination); add(String(mode, radix: 8))
-            case .file(let destination, let source, let mode, let size, _):
-                add("f"); add(destination); add(String(mode, radix: 8)); add(String(size))
-                try hashContents(of: source, into: &hasher)
+            case .file(let destination, _, let mode, let size, _):
+                add("f"); add(destination); add(String(mode, radix: 8)); add(String(size)); add(contents.next()!)
             case .symlink(let destination, let target, _):
                 add("l"); add(destination); add(target)
             case .inline(let destination, let contents, let mode):
                 add("i"); add(destination); add(String(mode, radix: 8)); hasher.update(contents)
-            case .archive(let source, let directory):
-                add("a"); add(directory)
-                try hashContents(of: source, into: &hasher)
+            case .archive(_, let directory):
+                add("a"); add(directory); add(contents.next()!)
             }
         }
         return hasher.finalize().description
     }
 
-    private func hashContents(of path: String, into hasher: inout DigestHasher) throws(BuildError) {
+    /// The files' content digests, in order, read on one thread per processor (a COPY of a
+    /// source tree reads thousands of files; its cache key waits for them).
+    static func contentDigests(_ paths: [String]) async throws(BuildError) -> [String] {
+        let workers = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), paths.count / 64 + 1))
+        let shares: [Result<[String], BuildError>] = await withTaskGroup(of: (Int, Result<[String], BuildError>).self) { group in
+            for worker in 0..<workers {
+                let mine = Array(paths[worker...].enumerated().filter { $0.offset % workers == 0 }.map(\.element))
+                group.addTask {
+                    let result: Result<[String], BuildError> = await withCheckedContinuation { continuation in
+                        detachThread {
+                            continuation.resume(returning: Result { () throws(BuildError) -> [String] in
+                                var digests: [String] = []
+                                for path in mine {
+                                    var hasher = DigestHasher()
+                                    try hashContents(of: path, into: &hasher)
+                                    digests.append(hasher.finalize().description)
+                                }
+                                return digests
+                            })
+                        }
+                    }
+                    return (worker, result)
+                }
+            }
+            var shares = Array(repeating: Result<[String], BuildError>.success([]), count: workers)
+            for await (worker, result) in group { shares[worker] = result }
+            return shares
+        }
+        // Worker w hashed paths w, w + workers, w + 2 * workers, ...: interleave them back.
+        var perWorker: [[String]] = []
+        for share in shares { perWorker.append(try share.get()) }
+        var digests: [String] = []
+        digests.reserveCapacity(paths.count)
+        for index in paths.indices { digests.append(perWorker[index % workers][index / workers]) }
+        return digests
+    }
+
+    private static func hashContents(of path: String, into hasher: inout DigestHasher) throws(BuildError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw BuildError("open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -89,7 +89,7 @@ extension StageRunner {
         if let source {
             contents = source.id.description + "\u{0}" + step.sources.map { "\($0)" }.joined(separator: "\u{0}")
         } else {
-            contents = try planner(sourceRoot: plan.context.directory, destinationRoot: "/nonexistent")
+            contents = try await planner(sourceRoot: plan.context.directory, destinationRoot: "/nonexistent")
                 .plan(sources: sources, destination: destination, downloads: downloads).digest()
         }
         let key = CacheKey.make(parent: state.image, parts: ["copy"] + description + [contents])

@@ -54,7 +54,7 @@ extension StageRunner {
                 prepared.keyParts += ["bind", destination, image.id.description, source, mount.readOnly ? "ro" : "rw"]
             } else {
                 root = plan.context.directory
-                let digest = try CopyPlanner(sourceRoot: root, destinationRoot: "/nonexistent", instruction: "RUN --mount", unpackArchives: false,
+                let digest = try await CopyPlanner(sourceRoot: root, destinationRoot: "/nonexistent", instruction: "RUN --mount", unpackArchives: false,
                                              chmod: nil, excludes: nil).plan(sources: [.path(source)], destination: "/").digest()
                 prepared.keyParts += ["bind", destination, digest, mount.readOnly ? "ro" : "rw"]
             }

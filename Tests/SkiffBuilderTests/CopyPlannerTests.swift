@@ -1,6 +1,8 @@
 import Glibc
 @testable import SkiffBuilder
 import SkiffBuild
+import SkiffImage
+import SkiffOCI
 import Testing
 
 /// COPY's rules on real directories (no root needed): what lands where, what is refused,
@@ -68,7 +70,7 @@ import Testing
         #expect(destinations(plan) == ["d/root", "d/x"])
     }
 
-    @Test func chmodExcludesAndDigest() throws {
+    @Test func chmodExcludesAndDigest() async throws {
         let context = Scratch("ctx"), root = Scratch("root")
         defer { context.remove(); root.remove() }
         context.write("src/keep.c", "int main;")
@@ -78,11 +80,11 @@ import Testing
         #expect(plan.items.allSatisfy { if case .file(_, _, 0o600, _, _) = $0 { true } else { false } })
 
         // The digest follows contents and names, not times.
-        let first = try plan.digest()
+        let first = try await plan.digest()
         utimes(context.path + "/src/keep.c", nil)
-        #expect(try planner(context, root, chmod: 0o600, excludes: ["*.o"]).plan(sources: [.path("src")], destination: "/s/").digest() == first)
+        #expect(try await planner(context, root, chmod: 0o600, excludes: ["*.o"]).plan(sources: [.path("src")], destination: "/s/").digest() == first)
         context.write("src/keep.c", "int main2;")
-        #expect(try planner(context, root, chmod: 0o600, excludes: ["*.o"]).plan(sources: [.path("src")], destination: "/s/").digest() != first)
+        #expect(try await planner(context, root, chmod: 0o600, excludes: ["*.o"]).plan(sources: [.path("src")], destination: "/s/").digest() != first)
     }
 
     @Test func writesInsideTheRootOnly() throws {
@@ -110,5 +112,20 @@ extension CopyPlannerTests {
         #expect(destinations(plan) == ["dst/a/b/c.txt", "dst/a/d/e.txt"])
         try plan.apply(to: root.path, owner: (0, 0))
         #expect(root.read("dst/a/d/e.txt") == "e")
+    }
+}
+
+extension CopyPlannerTests {
+    @Test func contentDigestsKeepTheirOrderAcrossThreads() async throws {
+        let context = Scratch("ctx")
+        defer { context.remove() }
+        var paths: [String] = []
+        for index in 0..<300 {
+            context.write("f\(index)", "file \(index)\n")
+            paths.append(context.path + "/f\(index)")
+        }
+        let digests = try await CopyPlan.contentDigests(paths)
+        #expect(digests == (0..<300).map { SkiffOCI.Digest.sha256(of: Array("file \($0)\n".utf8)).description })
+        await #expect(throws: BuildError.self) { try await CopyPlan.contentDigests([context.path + "/missing"]) }
     }
 }
