@@ -13,6 +13,8 @@ struct CopyStep: Sendable {
     var chmod: String?
     var excludes: [String]
     var parents = false
+    /// `ADD --checksum=sha256:...`: what the downloaded file must hash to.
+    var checksum: String?
     /// ADD: local archives are unpacked.
     var isAdd: Bool
 }
@@ -74,7 +76,18 @@ extension StageRunner {
                 for (index, url) in urls.enumerated() {
                     downloads.append(try await Download.fetch(url, into: downloadDirectory!, index: index))
                 }
+                if let checksum = step.checksum {
+                    guard urls.count == 1, sources.count == urls.count else {
+                        throw BuildError("checksum can't be specified for multiple sources")
+                    }
+                    let actual = try await CopyPlan.contentDigests([downloads[0].path])[0]
+                    guard actual == checksum else {
+                        throw BuildError("digest mismatch for \(urls[0]): \(actual) (expected \(checksum))")
+                    }
+                }
                 sources.removeAll { if case .path(let path) = $0 { Self.isURL(path) } else { false } }
+            } else if step.checksum != nil {
+                throw BuildError("checksum can't be specified for non-HTTP(S) sources")
             }
         }
         func planner(sourceRoot: String, destinationRoot: String) -> CopyPlanner {

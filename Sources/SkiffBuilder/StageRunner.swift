@@ -143,7 +143,7 @@ struct StageRunner: Sendable {
         case .add(let add):
             try await self.copy(
                 CopyStep(sources: add.sources, destination: add.destination, from: nil, chown: add.chown, chmod: add.chmod,
-                         excludes: add.excludes, isAdd: add.unpack ?? true),
+                         excludes: add.excludes, checksum: add.checksum, isAdd: add.unpack ?? true),
                 instruction: instruction, state: &state, finished: finished)
         case .workdir(let path):
             try await workdir(path, instruction: instruction, state: &state)

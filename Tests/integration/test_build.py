@@ -89,6 +89,7 @@ image and container the module made, at the end.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -1121,6 +1122,28 @@ def test_add_url(b, http_server):
     ]
     size = (root / "bundle.tar").stat().st_size
     assert b.sh(image, "stat -c '%Y %s' /named.txt /bundle/bundle.tar") == f"1500000000 11\n1500000000 {size}\n"
+
+
+def test_add_url_checksum(b, http_server, classic):
+    """ADD --checksum (BuildKit's): the download must hash to it, else the build fails and
+    nothing is tagged. The classic builder does not know the flag."""
+    url, root = http_server
+    good = "sha256:" + hashlib.sha256(b"downloaded\n").hexdigest()
+    bad = "sha256:" + "0" * 64
+    ok = b.make("add-checksum", f"""
+        FROM busybox
+        ADD --checksum={good} {url}/payload.txt /checked.txt
+    """)
+    wrong = b.make("add-checksum-bad", f"""
+        FROM busybox
+        ADD --checksum={bad} {url}/payload.txt /checked.txt
+    """)
+    if classic:
+        ok.failed("checksum", rc=1)
+        return
+    assert b.probe(ok.image, "/checked.txt") == ["/checked.txt 0:0 600 downloaded|"]
+    wrong.failed("digest mismatch", rc=1)
+    assert b.docker.run("image", "inspect", b.tag("add-checksum-bad")).rc != 0
 
 
 # --------------------------------------------------------------------------
