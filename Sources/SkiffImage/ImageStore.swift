@@ -133,13 +133,26 @@ public actor ImageStore {
         let isID = image.id.encoded.hasPrefix(hex) && !image.tags.contains(byName?.withDefaultTag().fullName ?? "")
         if !isID, let ref = byName {
             let full = ref.digest == nil ? ref.withDefaultTag().fullName : ref.fullName
-            // Untag only: the image stays while other names or containers need it.
-            if image.tags.count + image.repoDigests.count > 1 || (inUse.contains(image.id) && !force) {
-                try db.write { db in
-                    try db.execute(sql: "DELETE FROM tag WHERE name = ?", arguments: [full])
-                    try db.execute(sql: "DELETE FROM repoDigest WHERE name = ? AND image = ?", arguments: [full, image.id.description])
+            // dockerd: when a repository's last tag of the image goes, its digest references
+            // in that repository go with it.
+            var names = [full]
+            if ref.digest == nil {
+                let repository = ref.name
+                let sameRepository = { (other: String) in (try? ImageReference(other))?.name == repository }
+                if !image.tags.contains(where: { $0 != full && sameRepository($0) }) {
+                    names += image.repoDigests.filter(sameRepository)
                 }
-                removal.untagged.append(Self.familiar(full))
+            }
+            let remaining = image.tags.count + image.repoDigests.count - names.filter { image.tags.contains($0) || image.repoDigests.contains($0) }.count
+            // Untag only: the image stays while other names or containers need it.
+            if remaining > 0 || (inUse.contains(image.id) && !force) {
+                try db.write { db in
+                    for name in names {
+                        try db.execute(sql: "DELETE FROM tag WHERE name = ?", arguments: [name])
+                        try db.execute(sql: "DELETE FROM repoDigest WHERE name = ? AND image = ?", arguments: [name, image.id.description])
+                    }
+                }
+                removal.untagged += names.map(Self.familiar)
                 return removal
             }
         } else if image.tags.count > 1 && !force {

@@ -160,7 +160,11 @@ def test_docker_push_and_pull_round_trip(daemon, registry, busybox):
     assert f"Status: Image is up to date for {name}:1" in again
     # It runs.
     assert daemon.out("run", "--rm", name + ":1", "echo", "pulled") == "pulled"
-    _rmi(daemon, name + ":1")
+    # Removing the repository's last tag removes its digest reference too (dockerd's rule);
+    # the image stays for its other name.
+    removed = daemon.out("rmi", name + ":1").splitlines()
+    assert removed == [f"Untagged: {name}:1", f"Untagged: {name}@{digest}"]
+    assert daemon.inspect(busybox)["RepoDigests"] == []
 
 
 def test_pull_by_digest_and_layers_skipped(daemon, registry, busybox):
