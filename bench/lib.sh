@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# bench/lib.sh: what bench/daemon.sh, bench/network.sh and bench/build.sh
-# share. Sourced (after `set -euo pipefail`, with BENCH set to the script's
-# name for messages and SELF to its path), never run.
+# bench/lib.sh: what bench/daemon.sh, bench/network.sh, bench/build.sh and
+# bench/registry.sh share. Sourced (after `set -euo pipefail`, with BENCH set
+# to the script's name for messages and SELF to its path), never run.
 #
 #   outside   bench_check_outside, bench_hugetlb, bench_run_inside: checks,
 #             the temp dir, and the script run again in private namespaces
