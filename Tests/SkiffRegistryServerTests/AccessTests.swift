@@ -17,9 +17,11 @@ struct AccessTests {
 
     func withFile(_ text: String, _ body: (String) throws -> Void) throws {
         var template = Array("/tmp/skiff-htpasswd-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let (fd, path) = template.withUnsafeMutableBufferPointer { buffer in
+            let fd = mkstemp(buffer.baseAddress!)
+            return (fd, String(cString: buffer.baseAddress!))
+        }
         #expect(fd >= 0)
-        let path = String(cString: template)
         defer { unlink(path) }
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
