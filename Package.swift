@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Directory helpers on Glibc shared by the stores and the runtime.
@@ -126,6 +127,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
 
@@ -158,12 +160,16 @@ let package = Package(
             dependencies: ["SkiffAPI", "SkiffEngine", "SkiffBuilder", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
+        // libxcrypt's crypt_r (bcrypt htpasswd entries for the registry).
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+
         // The registry server (OCI distribution spec v1.1) and its executable.
         .target(
             name: "SkiffRegistryServer",
             dependencies: [
-                "SkiffHTTP", "SkiffImage", "SkiffOCI", "SkiffSystem",
+                "SkiffHTTP", "SkiffImage", "SkiffOCI", "SkiffSystem", "CCrypt",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "skiff-registry", dependencies: ["SkiffRegistryServer"], swiftSettings: strict),

@@ -17,6 +17,8 @@ packages=(
     bind9-dnsutils   # dig, a real client for the DNS server's tests (SkiffDNSTests)
     podman skopeo umoci docker.io  # image interoperability tests (anchors)
     docker-registry apache2-utils  # pull/push/login tests: distribution 2.8 and htpasswd (bcrypt)
+    libcrypt-dev openssl  # the registry's htpasswd check (crypt_r, bcrypt); its TLS tests' CA
+    chromium         # the registry's hub page rendered headless in its test (screenshot)
 )
 missing=()
 for p in "${packages[@]}"; do

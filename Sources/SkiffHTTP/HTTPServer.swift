@@ -2,6 +2,7 @@ import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Where the API listens: `unix:///run/skiff/skiff.sock` or `tcp://127.0.0.1:2375`.
@@ -58,9 +59,15 @@ package final class HTTPServer: Sendable {
     /// Unix sockets are given to this group (if it exists), mode 0660.
     private let socketGroup: String
     private let listeners = Mutex<[(endpoint: Endpoint, channel: any Channel)]>([])
+    /// TLS on TCP listeners (the registry's --tls-cert/--tls-key); unix sockets stay plain.
+    private let tls: NIOSSLContext?
 
-    package init(responder: any HTTPResponder, logger: any ServerLog, socketGroup: String = "skiff", threads: Int = System.coreCount) {
+    package init(
+        responder: any HTTPResponder, logger: any ServerLog, socketGroup: String = "skiff", threads: Int = System.coreCount,
+        tls: NIOSSLContext? = nil
+    ) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.tls = tls
         self.router = responder
         self.logger = logger
         self.socketGroup = socketGroup
@@ -106,6 +113,7 @@ package final class HTTPServer: Sendable {
     private func bootstrap(tcp: Bool) -> ServerBootstrap {
         let router = self.router
         let logger = self.logger
+        let tls = tcp ? self.tls : nil
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -114,6 +122,9 @@ package final class HTTPServer: Sendable {
                     let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
                     let encoder = HTTPResponseEncoder()
                     let handler = ConnectionHandler(router: router, logger: logger, decoder: decoder, encoder: encoder)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([decoder, encoder, handler])
                 }
             }

@@ -12,12 +12,14 @@ public final class Registry: HTTPResponder {
     public let storage: RegistryStorage
     let uploads: Uploads
     let log: RegistryLog
+    public let access: AccessPolicy
 
     /// The largest manifest accepted (distribution's default).
     public static let maxManifestSize = 4 << 20
 
-    public init(storage: RegistryStorage, log: RegistryLog = RegistryLog()) {
+    public init(storage: RegistryStorage, log: RegistryLog = RegistryLog(), access: AccessPolicy = AccessPolicy()) {
         self.storage = storage
+        self.access = access
         uploads = Uploads(storage: storage)
         self.log = log
     }
@@ -39,6 +41,11 @@ public final class Registry: HTTPResponder {
     package func respond(method: String, target: String, headers: Headers, body: InboundStream) async -> HTTPResponse {
         do {
             let request = try RegistryRequest(method: method, target: target, headers: headers, body: body)
+            try access.check(
+                method: request.method, isBaseCheck: request.segments == ["v2"], authorization: headers["Authorization"])
+            if request.segments.isEmpty || request.segments.first == "ui" {
+                return try hub(request)
+            }
             return try await route(request)
         } catch let error as RegistryError {
             if error.status >= 500 { log.error("\(method) \(target): \(error)") }
@@ -50,7 +57,9 @@ public final class Registry: HTTPResponder {
     }
 
     static func error(_ error: RegistryError) -> HTTPResponse {
-        HTTPResponse(status: error.status, headers: [("Content-Type", "application/json; charset=utf-8")], body: .bytes(error.body))
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json; charset=utf-8")]
+        if error.code == .unauthorized { headers.append(("WWW-Authenticate", AccessPolicy.challenge)) }
+        return HTTPResponse(status: error.status, headers: headers, body: .bytes(error.body))
     }
 
     // MARK: Routing

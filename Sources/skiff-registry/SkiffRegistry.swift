@@ -4,6 +4,8 @@ import SkiffRegistryServer
 // skiff-registry: the registry server behind `skiff registry serve`.
 //
 //     skiff-registry serve [--root DIR] [--address ADDR] [--port PORT] [--debug]
+//                          [--htpasswd FILE [--anonymous-pull]] [--read-only]
+//                          [--tls-cert FILE --tls-key FILE]
 //
 // Prints `listening on ADDR:PORT` on stdout once it accepts connections
 // (with --port 0, the port the system chose).
@@ -19,6 +21,11 @@ let usage = """
           --root DIR       where blobs, manifests and tags are kept (default /var/lib/skiff-registry)
           --address ADDR   address to listen on (default 127.0.0.1)
       -p, --port PORT      port to listen on (default 5000; 0 picks a free one)
+          --htpasswd FILE  require basic auth by the users of this htpasswd file (bcrypt: htpasswd -B)
+          --anonymous-pull with --htpasswd: let GET and HEAD through without credentials
+          --read-only      refuse every write (405 UNSUPPORTED)
+          --tls-cert FILE  serve HTTPS with this PEM certificate (chain, leaf first)...
+          --tls-key FILE   ...and this PEM private key
           --debug          log every request
           --dry-run        (gc) print what would be removed, remove nothing
 
@@ -46,6 +53,11 @@ struct Options {
     var port = 5000
     var debug = false
     var dryRun = false
+    var htpasswd: String?
+    var anonymousPull = false
+    var readOnly = false
+    var tlsCert: String?
+    var tlsKey: String?
 
     init(_ arguments: [String]) {
         var index = 0
@@ -70,6 +82,11 @@ struct Options {
                 guard let number = Int(text), (0...65535).contains(number) else { fail("invalid port: \(text)") }
                 port = number
             case "--debug": debug = true
+            case "--htpasswd": htpasswd = inline ?? value(flag)
+            case "--anonymous-pull": anonymousPull = true
+            case "--read-only": readOnly = true
+            case "--tls-cert": tlsCert = inline ?? value(flag)
+            case "--tls-key": tlsKey = inline ?? value(flag)
             case "--dry-run": dryRun = true
             case "-h", "--help":
                 put(1, usage)
@@ -78,6 +95,8 @@ struct Options {
             }
             index += 1
         }
+        if (tlsCert == nil) != (tlsKey == nil) { fail("--tls-cert and --tls-key go together") }
+        if anonymousPull && htpasswd == nil { fail("--anonymous-pull needs --htpasswd") }
     }
 }
 
@@ -112,8 +131,18 @@ struct SkiffRegistry {
         }
         let server: RegistryServer
         let bound: Int
+        let log = RegistryLog(debug: options.debug)
+        var access = AccessPolicy(anonymousPull: options.anonymousPull, readOnly: options.readOnly)
+        if let path = options.htpasswd {
+            do {
+                access.htpasswd = try Htpasswd(path: path, log: log)
+            } catch {
+                fail("\(error)")
+            }
+        }
+        let tls = options.tlsCert.flatMap { cert in options.tlsKey.map { (certificate: cert, key: $0) } }
         do {
-            server = try RegistryServer(root: options.root, log: RegistryLog(debug: options.debug))
+            server = try RegistryServer(root: options.root, log: log, access: access, tls: tls)
             bound = try await server.listen(host: options.address, port: options.port)
         } catch {
             fail("cannot serve on \(options.address):\(options.port): \(error)")

@@ -44,18 +44,21 @@ def sha256(data: bytes) -> str:
 
 
 class Registry:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *flags: str, cacert: Path | None = None):
+        """flags: more `serve` flags (--htpasswd, --tls-cert, ...); with
+        cacert, the server speaks TLS and curl trusts that CA."""
         self.root = root
         binary = registry_binary()
         if not binary:
             pytest.skip("skiff-registry not built (swift build --product skiff-registry) and $SKIFF_REGISTRY unset")
-        self.log = open(root.parent / "registry.log", "wb")
-        self.proc = subprocess.Popen([binary, "serve", "--root", str(root), "--port", "0"],
+        self.log = open(root.parent / f"registry-{root.name}.log", "ab")
+        self.proc = subprocess.Popen([binary, "serve", "--root", str(root), "--port", "0", *flags],
                                      stdout=subprocess.PIPE, stderr=self.log)
         line = self.proc.stdout.readline().decode()
         assert line.startswith("listening on "), f"registry did not start: {line!r}"
         self.host = line.split()[-1]
-        self.url = f"http://{self.host}"
+        self.curl_flags = ["--cacert", str(cacert)] if cacert else []
+        self.url = f"{'https' if cacert else 'http'}://{self.host}"
 
     def stop(self):
         if self.proc.poll() is not None:
@@ -73,6 +76,7 @@ class Registry:
         cmd = ["curl", "-sS", "-X", method, "-D", "-", "-o", "-", "--max-time", "30"]
         if method == "HEAD":
             cmd = ["curl", "-sS", "-I", "-D", "-", "-o", "/dev/null", "--max-time", "30"]
+        cmd += self.curl_flags
         for k, v in (headers or {}).items():
             cmd += ["-H", f"{k}: {v}"]
         if data is not None:
@@ -546,3 +550,350 @@ def test_skiff_registry_serve_through_the_cli(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# --------------------------------------------------------------------------
+# Access control: --htpasswd (bcrypt), --anonymous-pull, --read-only
+
+def make_htpasswd(path: Path, users: dict[str, str]) -> Path:
+    if not shutil.which("htpasswd"):
+        pytest.skip("htpasswd not installed (apache2-utils)")
+    lines = [subprocess.run(["htpasswd", "-Bbn", user, password], capture_output=True, text=True, check=True).stdout.strip()
+             for user, password in users.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+USERS = {"alice": "wonder land:1", "bob": "builder"}
+
+
+def assert_unauthorized(status, hdrs, body):
+    assert status == 401
+    assert hdrs["www-authenticate"] == 'Basic realm="skiff-registry"'
+    assert json.loads(body)["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+@pytest.fixture
+def auth_registry(tmp_path):
+    r = Registry(tmp_path / "root", "--htpasswd", str(make_htpasswd(tmp_path / "htpasswd", USERS)))
+    yield r
+    r.stop()
+
+
+def test_auth_curl(auth_registry, busybox_tar):
+    r = auth_registry
+    alice = ["-u", "alice:" + USERS["alice"]]
+    assert_unauthorized(*r.curl("GET", "/v2/"))
+    assert_unauthorized(*r.curl("GET", "/v2/", "-u", "alice:wrong"))
+    assert_unauthorized(*r.curl("GET", "/v2/", "-u", "mallory:" + USERS["alice"]))
+    assert_unauthorized(*r.curl("GET", "/v2/", "-H", "Authorization: Bearer abc"))
+    assert_unauthorized(*r.curl("GET", "/v2/_catalog"))
+    assert_unauthorized(*r.curl("GET", "/"))
+    assert r.curl("GET", "/v2/", *alice)[0] == 200
+    assert r.curl("GET", "/v2/", "-u", "bob:builder")[0] == 200
+    # A write without credentials (with a body) stores nothing; the same with them works.
+    data = b"hello auth"
+    assert_unauthorized(*r.curl("POST", f"/v2/a/blobs/uploads/?digest={sha256(data)}", data=data))
+    assert_unauthorized(*r.curl("POST", f"/v2/a/blobs/uploads/?digest={sha256(data)}", "-u", "alice:x", data=data))
+    assert r.files("blobs") == [] and r.files("repositories") == []
+    status, hdrs, _ = r.curl("POST", f"/v2/a/blobs/uploads/?digest={sha256(data)}", *alice, data=data)
+    assert status == 201 and hdrs["docker-content-digest"] == sha256(data)
+    assert_unauthorized(*r.curl("GET", f"/v2/a/blobs/{sha256(data)}"))
+    assert_unauthorized(*r.curl("DELETE", f"/v2/a/blobs/{sha256(data)}"))
+    status, _, body = r.curl("GET", f"/v2/a/blobs/{sha256(data)}", *alice)
+    assert status == 200 and body == data
+    assert r.curl("GET", "/", *alice)[0] == 200
+
+
+def test_auth_skopeo_and_podman_with_creds(auth_registry, busybox_tar, tmp_path):
+    r = auth_registry
+    layout = make_layout(tmp_path / "oci", busybox_tar)
+    ref = f"docker://{r.host}/secure/busybox:latest"
+    creds = "alice:" + USERS["alice"]
+    denied = skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", ref, check=False)
+    assert denied.returncode != 0 and ("unauthorized" in denied.stderr.lower() or "401" in denied.stderr)
+    wrong = skopeo(tmp_path, "copy", "--dest-tls-verify=false", "--dest-creds", "alice:nope", f"oci:{layout}:latest", ref,
+                   check=False)
+    assert wrong.returncode != 0
+    assert r.files("blobs") == []
+    skopeo(tmp_path, "copy", "--dest-tls-verify=false", "--dest-creds", creds, f"oci:{layout}:latest", ref)
+    info = json.loads(skopeo(tmp_path, "inspect", "--tls-verify=false", "--creds", "bob:builder", ref).stdout)
+    assert info["Layers"] == [layout_manifest(layout)["layers"][0]["digest"]]
+    assert skopeo(tmp_path, "inspect", "--tls-verify=false", ref, check=False).returncode != 0
+    tags = json.loads(skopeo(tmp_path, "list-tags", "--tls-verify=false", "--creds", creds, f"docker://{r.host}/secure/busybox").stdout)
+    assert tags["Tags"] == ["latest"]
+    # podman pulls and pushes back under another tag with --creds.
+    if not shutil.which("podman"):
+        return
+    runroot = tempfile.mkdtemp(prefix="skiff-pm-")
+    storage = ["--root", str(tmp_path / "podman-root"), "--runroot", runroot,
+               "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
+    env = dict(os.environ, CONTAINERS_CONF=str(tmp_path / "containers.conf"),
+               REGISTRIES_CONFIG_PATH=str(tmp_path / "registries.conf"), REGISTRY_AUTH_FILE=str(tmp_path / "auth.json"))
+    (tmp_path / "containers.conf").write_text("")
+    (tmp_path / "registries.conf").write_text("")
+    (tmp_path / "auth.json").write_text('{"auths": {}}')
+
+    def podman(*args, check=True):
+        result = subprocess.run(isolated(["podman", *storage, *args], tmp_path), capture_output=True, text=True,
+                                timeout=300, env=env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"podman {' '.join(args)}: exit {result.returncode}: {result.stderr}")
+        return result
+
+    try:
+        image = f"{r.host}/secure/busybox:latest"
+        assert podman("pull", "--tls-verify=false", image, check=False).returncode != 0
+        podman("pull", "--tls-verify=false", "--creds", creds, image)
+        podman("tag", image, f"{r.host}/secure/busybox:again")
+        assert podman("push", "--tls-verify=false", f"{r.host}/secure/busybox:again", check=False).returncode != 0
+        podman("push", "--tls-verify=false", "--creds", "bob:builder", f"{r.host}/secure/busybox:again")
+        # podman login (into the test's auth file), then a push with no --creds.
+        assert podman("login", "--tls-verify=false", "-u", "bob", "-p", "wrong", r.host, check=False).returncode != 0
+        podman("login", "--tls-verify=false", "-u", "bob", "-p", "builder", r.host)
+        podman("tag", image, f"{r.host}/secure/busybox:login")
+        podman("push", "--tls-verify=false", f"{r.host}/secure/busybox:login")
+    finally:
+        podman("rmi", "-a", "-f", check=False)
+        for path in (tmp_path / "podman-root", Path(runroot)):
+            subprocess.run(["umount", "-R", str(path)], capture_output=True)
+            shutil.rmtree(path, ignore_errors=True)
+    status, _, body = r.curl("GET", "/v2/secure/busybox/tags/list", "-u", creds)
+    assert json.loads(body)["tags"] == ["again", "latest", "login"]
+
+
+def test_anonymous_pull(busybox_tar, tmp_path):
+    r = Registry(tmp_path / "root", "--htpasswd", str(make_htpasswd(tmp_path / "htpasswd", USERS)), "--anonymous-pull")
+    try:
+        layout = make_layout(tmp_path / "oci", busybox_tar)
+        ref = f"docker://{r.host}/open/busybox:latest"
+        denied = skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", ref, check=False)
+        assert denied.returncode != 0
+        skopeo(tmp_path, "copy", "--dest-tls-verify=false", "--dest-creds", "bob:builder", f"oci:{layout}:latest", ref)
+        # Pulls need no credentials (skopeo sends empty ones after the /v2/ challenge)...
+        info = json.loads(skopeo(tmp_path, "inspect", "--tls-verify=false", ref).stdout)
+        assert info["Layers"] == [layout_manifest(layout)["layers"][0]["digest"]]
+        skopeo(tmp_path, "copy", "--src-tls-verify=false", ref, f"oci:{tmp_path / 'back'}:x")
+        status, _, body = r.curl("GET", "/v2/open/busybox/manifests/latest",
+                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        assert status == 200 and sha256(body) == json.loads((tmp_path / "back" / "index.json").read_text())["manifests"][0]["digest"]
+        assert r.curl("HEAD", "/v2/open/busybox/manifests/latest")[0] == 200
+        assert r.curl("GET", "/")[0] == 200
+        # ...but /v2/ still challenges, wrong passwords are refused, and writes need credentials.
+        assert_unauthorized(*r.curl("GET", "/v2/"))
+        assert_unauthorized(*r.curl("GET", "/v2/open/busybox/tags/list", "-u", "alice:wrong"))
+        assert_unauthorized(*r.curl("DELETE", "/v2/open/busybox/manifests/latest"))
+        assert_unauthorized(*r.curl("POST", "/v2/open/busybox/blobs/uploads/", data=b""))
+        assert r.curl("GET", "/v2/open/busybox/manifests/latest")[0] == 200
+    finally:
+        r.stop()
+
+
+def test_read_only(busybox_tar, tmp_path):
+    layout = make_layout(tmp_path / "oci", busybox_tar)
+    root = tmp_path / "root"
+    writable = Registry(root)
+    try:
+        skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{writable.host}/ro/busybox:1")
+    finally:
+        writable.stop()
+    before = sorted(str(p) for p in root.rglob("*"))
+    r = Registry(root, "--read-only")
+    try:
+        ref = f"docker://{r.host}/ro/busybox"
+        assert json.loads(skopeo(tmp_path, "list-tags", "--tls-verify=false", ref).stdout)["Tags"] == ["1"]
+        skopeo(tmp_path, "copy", "--src-tls-verify=false", ref + ":1", f"oci:{tmp_path / 'back'}:x")
+        refused = skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", ref + ":2", check=False)
+        assert refused.returncode != 0
+        data = b"read only"
+        digest = layout_manifest(layout)["config"]["digest"]
+        for method, path, body in [("POST", f"/v2/ro/busybox/blobs/uploads/?digest={sha256(data)}", data),
+                                   ("POST", "/v2/ro/busybox/blobs/uploads/", b""),
+                                   ("PUT", "/v2/ro/busybox/manifests/2", b"{}"),
+                                   ("DELETE", "/v2/ro/busybox/manifests/1", None),
+                                   ("DELETE", f"/v2/ro/busybox/blobs/{digest}", None)]:
+            status, _, answer = r.curl(method, path, data=body)
+            assert status == 405, (method, path, status)
+            assert json.loads(answer)["errors"][0]["code"] == "UNSUPPORTED"
+        assert r.curl("GET", "/v2/ro/busybox/manifests/1",
+                      headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})[0] == 200
+        assert sorted(str(p) for p in root.rglob("*")) == before
+    finally:
+        r.stop()
+    # With users too: credentials first (401 without), then the refusal.
+    r = Registry(root, "--read-only", "--htpasswd", str(make_htpasswd(tmp_path / "htpasswd", USERS)))
+    try:
+        assert_unauthorized(*r.curl("DELETE", "/v2/ro/busybox/manifests/1"))
+        status, _, body = r.curl("DELETE", "/v2/ro/busybox/manifests/1", "-u", "bob:builder")
+        assert status == 405 and json.loads(body)["errors"][0]["code"] == "UNSUPPORTED"
+        assert r.curl("GET", "/v2/ro/busybox/tags/list", "-u", "bob:builder")[0] == 200
+    finally:
+        r.stop()
+
+
+# --------------------------------------------------------------------------
+# TLS: --tls-cert/--tls-key, verified against a CA made here
+
+def make_certificates(d: Path) -> Path:
+    """A CA (ca.crt) and a server certificate it signed for 127.0.0.1 and
+    localhost (server.crt, server.key) in d."""
+    d.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=skiff test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                                  "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+    return d
+
+
+def test_tls_with_auth(busybox_tar, tmp_path):
+    pki = make_certificates(tmp_path / "pki")
+    certs = tmp_path / "certs.d"  # skopeo's --cert-dir: the CA only
+    certs.mkdir()
+    shutil.copy(pki / "ca.crt", certs / "ca.crt")
+    r = Registry(tmp_path / "root", "--tls-cert", str(pki / "server.crt"), "--tls-key", str(pki / "server.key"),
+                 "--htpasswd", str(make_htpasswd(tmp_path / "htpasswd", USERS)), cacert=pki / "ca.crt")
+    try:
+        creds = "alice:" + USERS["alice"]
+        status, hdrs, _ = r.curl("GET", "/v2/", "-u", creds)
+        assert status == 200 and hdrs["docker-distribution-api-version"] == "registry/2.0"
+        assert_unauthorized(*r.curl("GET", "/v2/"))
+        port = r.host.rsplit(":", 1)[1]
+        assert subprocess.run(["curl", "-sS", "--cacert", str(pki / "ca.crt"), "-u", creds, "-o", "/dev/null", "-w", "%{http_code}",
+                               f"https://localhost:{port}/v2/"], capture_output=True, text=True).stdout == "200"
+        # Not trusted without the CA; plain HTTP is not answered.
+        untrusted = subprocess.run(["curl", "-sS", "-o", "/dev/null", f"https://{r.host}/v2/"], capture_output=True, text=True)
+        assert untrusted.returncode == 60, untrusted.stderr
+        plain = subprocess.run(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", f"http://{r.host}/v2/"],
+                               capture_output=True, text=True)
+        assert plain.returncode != 0 or plain.stdout != "200"
+        layout = make_layout(tmp_path / "oci", busybox_tar)
+        ref = f"docker://{r.host}/tls/busybox:latest"
+        no_ca = skopeo(tmp_path, "copy", "--dest-creds", creds, f"oci:{layout}:latest", ref, check=False)
+        assert no_ca.returncode != 0 and ("x509" in no_ca.stderr or "certificate" in no_ca.stderr)
+        skopeo(tmp_path, "copy", "--dest-cert-dir", str(certs), "--dest-creds", creds, f"oci:{layout}:latest", ref)
+        info = json.loads(skopeo(tmp_path, "inspect", "--cert-dir", str(certs), "--creds", "bob:builder", ref).stdout)
+        assert info["Layers"] == [layout_manifest(layout)["layers"][0]["digest"]]
+        skopeo(tmp_path, "copy", "--src-cert-dir", str(certs), "--src-creds", creds, ref, f"oci:{tmp_path / 'back'}:x")
+        pushed = json.loads((layout / "index.json").read_text())["manifests"][0]["digest"]
+        assert json.loads((tmp_path / "back" / "index.json").read_text())["manifests"][0]["digest"] == pushed
+    finally:
+        r.stop()
+
+
+# --------------------------------------------------------------------------
+# The hub page at /
+
+def test_hub_page(registry, busybox_tar, tmp_path):
+    from html.parser import HTMLParser
+
+    r = registry
+    status, hdrs, body = r.curl("GET", "/")
+    assert status == 200 and hdrs["content-type"].startswith("text/html")
+    assert b"No repositories yet" in body
+    layout = make_layout(tmp_path / "oci", busybox_tar)
+    multi = make_layout(tmp_path / "multi", busybox_tar, platforms=(("amd64", None), ("arm64", "v8")), index_all=True)
+    skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{r.host}/library/busybox:latest")
+    skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"oci:{layout}:latest", f"docker://{r.host}/library/busybox:1.36")
+    skopeo(tmp_path, "copy", "--all", "--dest-tls-verify=false", f"oci:{multi}:latest", f"docker://{r.host}/team/multi:v1")
+    status, hdrs, body = r.curl("GET", "/")
+    assert status == 200
+    html = body.decode()
+
+    class Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.sections, self.cell, self.scripts = [], [], None, 0
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "script":
+                self.scripts += 1
+            if tag == "tr" and a.get("class") == "tag":
+                self.rows.append({"section": self.sections[-1]})
+            if tag == "td" and self.rows:
+                self.cell = a.get("class")
+                self.rows[-1][self.cell] = ""
+                if "title" in a:
+                    self.rows[-1]["bytes"] = int(a["title"].split()[0])
+            if tag == "h2":
+                self.sections.append("")
+                self.cell = "h2"
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "h2"):
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell == "h2":
+                self.sections[-1] += data
+            elif self.cell and self.rows:
+                self.rows[-1][self.cell] += data
+
+    parser = Rows()
+    parser.feed(html)
+    assert parser.scripts == 0
+    assert parser.sections == ["library/busybox", "team/multi"]
+    rows = {(row["section"], row["tag-name"].split(",")[0].strip()): row for row in parser.rows}
+    manifest = layout_manifest(layout)
+    single = manifest["config"]["size"] + sum(l["size"] for l in manifest["layers"])
+    for tag in ("latest", "1.36"):
+        row = next(v for (s, t), v in rows.items() if s == "library/busybox" and t.startswith(tag))
+        _, mh, _ = r.curl("HEAD", f"/v2/library/busybox/manifests/{tag}",
+                          headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        assert row["digest"] == mh["docker-content-digest"]
+        assert row["bytes"] == single
+        assert row["pull"] == f"docker pull {r.host}/library/busybox:{tag}"
+    row = next(v for (s, t), v in rows.items() if s == "team/multi")
+    assert row["tag-name"].startswith("v1") and "linux/amd64" in row["tag-name"] and "linux/arm64/v8" in row["tag-name"]
+    _, mh, _ = r.curl("HEAD", "/v2/team/multi/manifests/v1", headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+    assert row["digest"] == mh["docker-content-digest"]
+    # Both platforms' config and layers (the same layer twice here).
+    blob = lambda digest: json.loads((multi / "blobs" / "sha256" / digest[7:]).read_text())
+    children = [blob(m["digest"]) for m in layout_manifest(multi)["manifests"]]
+    assert row["bytes"] == sum(c["config"]["size"] + sum(l["size"] for l in c["layers"]) for c in children)
+    assert row["pull"] == f"docker pull {r.host}/team/multi:v1"
+    # What the client sends is escaped.
+    status, _, body = r.curl("GET", "/", headers={"Host": '<img src=x onerror="alert(1)">:5000'})
+    assert status == 200 and b"<img" not in body and b"&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body
+    assert r.curl("GET", "/ui")[0] == 200
+    assert r.curl("POST", "/", data=b"")[0] == 405
+
+    # Rendered by headless Chromium (its profile, HOME and /tmp in the test's directory, /run and /dev/shm private).
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("chromium not installed (scripts/deps.sh)")
+    home = tmp_path / "chromium-home"
+    for sub in ("profile", "config", "cache"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    shot = tmp_path / "hub.png"
+    # (a short TMPDIR of its own: chromium's singleton socket path must fit a sockaddr_un)
+    short_tmp = tempfile.mkdtemp(prefix="skiff-cr-")
+    env = dict(os.environ, HOME=str(home), TMPDIR=short_tmp, XDG_CONFIG_HOME=str(home / "config"),
+               XDG_CACHE_HOME=str(home / "cache"))
+    script = 'mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /dev/shm && exec "$@"'
+    cmd = ["unshare", "--mount", "sh", "-c", script, "sh",
+           chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={home / 'profile'}",
+           "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
+           f"--screenshot={shot}", "--window-size=1200,800", f"{r.url}/"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(short_tmp, ignore_errors=True)
+    assert shot.is_file(), f"no screenshot: {err.decode(errors='replace')[-2000:]}"
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (1200, 800) and len(png) > 5000, (width, height, len(png))
+    print(f"\nhub page screenshot: {shot}")
