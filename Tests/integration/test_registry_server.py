@@ -550,6 +550,22 @@ def test_skiff_registry_serve_through_the_cli(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+    # The access flags reach the server: a user is needed, and writes are refused.
+    htpasswd = make_htpasswd(tmp_path / "htpasswd", USERS)
+    proc = subprocess.Popen([str(skiff), "registry", "serve", "--root", str(tmp_path / "root"), "--port", "0",
+                             "--htpasswd", str(htpasswd), "--read-only"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        address = proc.stdout.readline().decode().split()[-1]
+        def status(*args):
+            return subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", *args],
+                                  capture_output=True, text=True).stdout
+        assert status(f"http://{address}/v2/") == "401"
+        assert status("-u", "bob:builder", f"http://{address}/v2/") == "200"
+        assert status("-u", "bob:builder", "-X", "POST", f"http://{address}/v2/x/blobs/uploads/") == "405"
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,11 @@ enum RegistryServeCommand {
             .value("root", .string, "Directory where blobs, manifests and tags are kept", default: "/var/lib/skiff-registry"),
             .value("address", .string, "Address to listen on", default: "127.0.0.1"),
             .value("port", "p", .uint16, "Port to listen on (0 picks a free one)", default: "5000"),
+            .value("htpasswd", .string, "Users allowed in: an htpasswd file of bcrypt entries (basic auth)"),
+            .bool("anonymous-pull", "With --htpasswd, let anyone pull; writes still need a user"),
+            .bool("read-only", "Refuse every write"),
+            .value("tls-cert", .string, "Serve HTTPS with this certificate (PEM)"),
+            .value("tls-key", .string, "The certificate's private key (PEM)"),
             .bool("debug", "Log every request"),
         ],
         arguments: .none, run: { try run($0, command: "serve") })
@@ -28,10 +33,10 @@ enum RegistryServeCommand {
             throw CLIError("skiff-registry was not found next to skiff or in PATH")
         }
         var argv = [server, command]
-        for name in ["root", "address", "port"] {
+        for name in ["root", "address", "port", "htpasswd", "tls-cert", "tls-key"] {
             if let value = inv.flags.string(name) { argv += ["--\(name)", value] }
         }
-        for name in ["debug", "dry-run"] where inv.flags.bool(name) { argv.append("--\(name)") }
+        for name in ["anonymous-pull", "read-only", "debug", "dry-run"] where inv.flags.bool(name) { argv.append("--\(name)") }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         execv(server, &cArgs)
         let err = errno
