@@ -1,5 +1,6 @@
+import Glibc
 import SkiffOCI
-import SkiffRegistryClient
+@testable import SkiffRegistryClient
 import Testing
 
 @Suite struct WWWAuthenticateTests {
@@ -124,5 +125,61 @@ import Testing
         #expect(PlatformMatch.parse("linux/x86_64") == Platform(architecture: "amd64", os: "linux"))
         #expect(PlatformMatch.parse("linux") == nil)
         #expect(PlatformMatch.parse("") == nil)
+    }
+}
+
+@Suite struct CertsDirTests {
+    func scratch(_ files: [String]) -> String {
+        var template = Array("/tmp/skiff-certsd-XXXXXX".utf8CString)
+        let root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        mkdir(root + "/reg.test:5000", 0o755)
+        for name in files {
+            let fd = open(root + "/reg.test:5000/" + name, O_WRONLY | O_CREAT, 0o600)
+            close(fd)
+        }
+        return root
+    }
+
+    @Test func noDirectoryMeansSystemRoots() throws {
+        #expect(try RegistryTLS.configuration(certsDir: nil, host: "reg.test:5000") == nil)
+        #expect(try RegistryTLS.configuration(certsDir: "/nonexistent", host: "reg.test:5000") == nil)
+        #expect(try RegistryTLS.configuration(certsDir: scratch([]), host: "reg.test:5000") == nil)
+        #expect(try RegistryTLS.configuration(certsDir: scratch(["README"]), host: "reg.test:5000") == nil)
+    }
+
+    @Test func keysAndCertificatesComeInPairs() {
+        #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: scratch(["client.key"]), host: "reg.test:5000") }
+        do {
+            _ = try RegistryTLS.configuration(certsDir: scratch(["client.cert"]), host: "reg.test:5000")
+            Issue.record("no error")
+        } catch {
+            #expect(error.message == "missing key client.key for client certificate client.cert. CA certificates must use the extension .crt")
+        }
+        // An unreadable (here empty) CA is an error, not silently the system roots.
+        #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: scratch(["ca.crt"]), host: "reg.test:5000") }
+    }
+
+    @Test func endpointCarriesIt() {
+        #expect(RegistryEndpoint.resolve("reg.test:5000", certsDir: "/etc/skiff/certs.d").certsDir == "/etc/skiff/certs.d")
+        #expect(RegistryTLS.directory(certsDir: "/c", host: "reg.test:5000") == "/c/reg.test:5000")
+    }
+}
+
+@Suite struct RetryTests {
+    @Test func transientStatuses() {
+        for status in [408, 429, 500, 502, 503, 504] { #expect(RegistryError.isTransient(status: status)) }
+        for status in [400, 401, 403, 404, 501] { #expect(!RegistryError.isTransient(status: status)) }
+        #expect(RegistryError(.failed, "x", status: 503).transient)
+        #expect(!RegistryError(.notFound, "x", status: 404).transient)
+    }
+
+    @Test func backoffDoublesAndHonoursRetryAfter() {
+        #expect(RegistryClient.backoff(1) == .milliseconds(250))
+        #expect(RegistryClient.backoff(2) == .milliseconds(500))
+        #expect(RegistryClient.backoff(4) == .milliseconds(2000))
+        #expect(RegistryClient.backoff(10) == .milliseconds(8000))
+        #expect(RegistryClient.backoff(1, retryAfter: "3") == .seconds(3))
+        #expect(RegistryClient.backoff(1, retryAfter: "3600") == .seconds(30))
+        #expect(RegistryClient.backoff(2, retryAfter: "soon") == .milliseconds(500))
     }
 }
