@@ -722,3 +722,31 @@ def test_retries_resume_and_chunked_upload(daemon, registry, busybox, tmp_path):
     finally:
         proc.terminate()
         proc.wait()
+
+
+def test_skiff_pull_push_progress_on_a_terminal(daemon, registry, busybox):
+    binary = skiff_binary()
+    if binary is None or not shutil.which("script"):
+        pytest.skip("skiff CLI or script(1) missing")
+    name = f"{registry.host}/bb/tty"
+    daemon.out("tag", "bbsrc:latest", name)
+
+    def on_tty(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_CONFIG"] = str(daemon.docker_config)
+        command = " ".join([binary, "-H", f"unix://{daemon.sock}", *args])
+        proc = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc
+        return proc.stdout.decode(errors="replace")
+
+    push = on_tty("push", name)
+    assert "\x1b[2K" in push and "latest: digest: sha256:" in push, push
+    assert "Pushed" in push or "Mounted from" in push or "Layer already exists" in push, push
+    _rmi(daemon, busybox)  # the layer must be downloaded again
+    pull = on_tty("pull", name)
+    # Layer lines rewritten in place (cursor up/down), with docker's bar while downloading.
+    assert "\x1b[2K" in pull and "\x1b[1A" in pull, pull
+    assert "Downloading [" in pull and "Pull complete" in pull, pull
+    assert pull.replace("\r", "").rstrip("\n").splitlines()[-1] == name + ":latest", pull
+    daemon.out("tag", name, "bbsrc:latest")
+    _rmi(daemon, name)

@@ -203,7 +203,7 @@ enum PullCommand {
         if let p = inv.flags.string("platform"), !p.isEmpty { query.add("platform", p) }
         let response = try inv.client.send(
             "POST", "/images/create", query: query, headers: [try DockerConfigFile.registryAuthHeader(for: ref)])
-        try JSONMessages.display(response.body, to: quiet ? nil : 1)
+        try PullProgress.display(response.body, to: quiet ? nil : 1)
         Output.line(ref.name + (ref.digest.map { "@" + $0 } ?? ":" + tag))
     }
 }
@@ -230,7 +230,7 @@ enum PushCommand {
         if !all && ref.tag == nil && !inv.flags.bool("quiet") { Output.line("Using default tag: latest") }
         let response = try inv.client.send(
             "POST", "/images/\(ref.name)/push", query: ["tag": tag], headers: [try DockerConfigFile.registryAuthHeader(for: ref)])
-        try JSONMessages.display(response.body, to: inv.flags.bool("quiet") ? nil : 1)
+        try PullProgress.display(response.body, to: inv.flags.bool("quiet") ? nil : 1)
         if inv.flags.bool("quiet") { Output.line(ref.familiarName + (tag.isEmpty ? "" : ":" + tag)) }
     }
 }
