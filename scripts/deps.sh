@@ -17,6 +17,7 @@ packages=(
     bind9-dnsutils   # dig, a real client for the DNS server's tests (SkiffDNSTests)
     podman skopeo umoci docker.io  # image interoperability tests (anchors)
     docker-registry apache2-utils  # pull/push/login tests: distribution 2.8 and htpasswd (bcrypt)
+    openssl          # the registry TLS tests make their CA and certificates with it
 )
 missing=()
 for p in "${packages[@]}"; do
