@@ -129,34 +129,44 @@ import Testing
 }
 
 @Suite struct CertsDirTests {
-    func scratch(_ files: [String]) -> String {
+    /// A certs.d with `reg.test:5000/` holding empty `files`, removed after `body`.
+    func withCertsDir(_ files: [String], _ body: (String) throws -> Void) throws {
         var template = Array("/tmp/skiff-certsd-XXXXXX".utf8CString)
         let root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-        mkdir(root + "/reg.test:5000", 0o755)
-        for name in files {
-            let fd = open(root + "/reg.test:5000/" + name, O_WRONLY | O_CREAT, 0o600)
-            close(fd)
+        let dir = root + "/reg.test:5000"
+        mkdir(dir, 0o755)
+        for name in files { close(open(dir + "/" + name, O_WRONLY | O_CREAT, 0o600)) }
+        defer {
+            for name in files { unlink(dir + "/" + name) }
+            rmdir(dir)
+            rmdir(root)
         }
-        return root
+        try body(root)
     }
 
     @Test func noDirectoryMeansSystemRoots() throws {
         #expect(try RegistryTLS.configuration(certsDir: nil, host: "reg.test:5000") == nil)
         #expect(try RegistryTLS.configuration(certsDir: "/nonexistent", host: "reg.test:5000") == nil)
-        #expect(try RegistryTLS.configuration(certsDir: scratch([]), host: "reg.test:5000") == nil)
-        #expect(try RegistryTLS.configuration(certsDir: scratch(["README"]), host: "reg.test:5000") == nil)
+        try withCertsDir([]) { root throws in #expect(try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") == nil) }
+        try withCertsDir(["README"]) { root throws in #expect(try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") == nil) }
     }
 
-    @Test func keysAndCertificatesComeInPairs() {
-        #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: scratch(["client.key"]), host: "reg.test:5000") }
-        do {
-            _ = try RegistryTLS.configuration(certsDir: scratch(["client.cert"]), host: "reg.test:5000")
-            Issue.record("no error")
-        } catch {
-            #expect(error.message == "missing key client.key for client certificate client.cert. CA certificates must use the extension .crt")
+    @Test func keysAndCertificatesComeInPairs() throws {
+        try withCertsDir(["client.key"]) { root in
+            #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") }
+        }
+        try withCertsDir(["client.cert"]) { root in
+            do {
+                _ = try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000")
+                Issue.record("no error")
+            } catch let error as RegistryError {
+                #expect(error.message == "missing key client.key for client certificate client.cert. CA certificates must use the extension .crt")
+            }
         }
         // An unreadable (here empty) CA is an error, not silently the system roots.
-        #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: scratch(["ca.crt"]), host: "reg.test:5000") }
+        try withCertsDir(["ca.crt"]) { root in
+            #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") }
+        }
     }
 
     @Test func endpointCarriesIt() {
