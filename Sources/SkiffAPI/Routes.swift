@@ -7,11 +7,14 @@ public struct DaemonInfo: Sendable {
     public var debug: Bool
     /// Registries spoken to over plain HTTP (`--insecure-registry`: host[:port] or CIDR).
     public var insecureRegistries: [String]
+    /// Per-registry CAs and client certificates, Docker's certs.d layout (`--certs-dir`).
+    public var certsDir: String?
 
-    public init(id: String, debug: Bool, insecureRegistries: [String] = []) {
+    public init(id: String, debug: Bool, insecureRegistries: [String] = [], certsDir: String? = nil) {
         self.id = id
         self.debug = debug
         self.insecureRegistries = insecureRegistries
+        self.certsDir = certsDir
     }
 }
 

@@ -114,10 +114,13 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     }
 }
 
-/// A file's bytes as an upload body, read in 1 MiB chunks; `progress` sees the running total.
+/// A file's bytes (or `length` of them from `offset`) as an upload body, read in 1 MiB
+/// chunks; `progress` sees the running total. Each iteration reads the file anew.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
+    var offset: Int64 = 0
+    var length: Int64 = .max
     let progress: @Sendable (Int64) -> Void
 
     final class Handle: @unchecked Sendable {
@@ -129,15 +132,20 @@ struct FileChunks: AsyncSequence, Sendable {
     struct AsyncIterator: AsyncIteratorProtocol {
         let handle: Handle
         let progress: @Sendable (Int64) -> Void
+        let offset: Int64
+        let length: Int64
         var total: Int64 = 0
 
         mutating func next() async throws -> ByteBuffer? {
             guard handle.fd >= 0 else { throw RegistryError(.failed, "cannot open blob for upload") }
-            var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+            let want = Int(Swift.min(Int64(1 << 20), length - total))
+            if want <= 0 { return nil }
+            var buffer = ByteBufferAllocator().buffer(capacity: want)
             let fd = handle.fd
-            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) { ptr -> Int in
+            let at = offset + total
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { ptr -> Int in
                 while true {
-                    let r = Glibc.read(fd, ptr.baseAddress, ptr.count)
+                    let r = pread(fd, ptr.baseAddress, want, off_t(at))
                     if r >= 0 { return r }
                     if errno == EINTR { continue }
                     throw RegistryError(.failed, "read blob: \(String(cString: strerror(errno)))")
@@ -151,6 +159,6 @@ struct FileChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: Handle(fd: open(path, O_RDONLY | O_CLOEXEC)), progress: progress)
+        AsyncIterator(handle: Handle(fd: open(path, O_RDONLY | O_CLOEXEC)), progress: progress, offset: offset, length: length)
     }
 }

@@ -27,11 +27,12 @@ public struct ImagePull: Sendable {
     /// Resolves `reference` at its registry: authenticates, fetches the manifest (and,
     /// from an index, the one for `platform`, this machine's by default).
     public static func prepare(
-        _ reference: ImageReference, platform: Platform? = nil, credentials: RegistryCredentials?, insecure: [String] = []
+        _ reference: ImageReference, platform: Platform? = nil, credentials: RegistryCredentials?, insecure: [String] = [],
+        certsDir: String? = nil
     ) async throws -> ImagePull {
         let ref = reference.isNameOnly ? reference.withDefaultTag() : reference
         let client = RegistryClient(
-            endpoint: RegistryEndpoint.resolve(ref.registry, insecure: insecure), repository: ref.repository,
+            endpoint: RegistryEndpoint.resolve(ref.registry, insecure: insecure, certsDir: certsDir), repository: ref.repository,
             credentials: credentials)
         do {
             try await client.authenticate()
@@ -142,12 +143,15 @@ public struct ImagePull: Sendable {
         return image
     }
 
-    /// One layer: its body streamed into the store's ingest on a thread of its own.
+    /// One layer: its body streamed into the store's ingest on a thread of its own. A
+    /// dropped connection or a transient error resumes the download with `Range` from
+    /// where it stopped (the ingest goes on hashing and unpacking the same stream).
     static func download(
         _ desc: Descriptor, diffID: Digest, client: RegistryClient, store: ImageStore, report: @escaping @Sendable (RegistryEvent) -> Void
     ) async throws -> (blob: Descriptor, size: Int64) {
         let id = desc.digest.shortID
-        let response = try await client.blob(desc.digest)
+        // The first request outside the pipe: a missing blob fails before any ingest starts.
+        var first: (response: HTTPClientResponse, skip: Int64)? = try await client.blob(desc.digest, from: 0)
         let pipe = BodyPipe()
         async let ingested = onThread {
             defer { pipe.closeReader() }
@@ -155,18 +159,53 @@ public struct ImagePull: Sendable {
         }
         var received: Int64 = 0
         var lastReport: Int64 = -1
+        var attempt = 1
         do {
-            for try await chunk in response.body {
-                received += Int64(chunk.readableBytes)
-                try await pipe.push(chunk)
-                if received - lastReport >= 512 << 10 || received == desc.size {
-                    lastReport = received
-                    report(.progress(id: id, "Downloading", current: received, total: desc.size))
+            while true {
+                do {
+                    let next: (response: HTTPClientResponse, skip: Int64)
+                    if let given = first {
+                        next = given
+                        first = nil
+                    } else {
+                        next = try await client.blob(desc.digest, from: received)
+                    }
+                    let response = next.response
+                    var skip = next.skip
+                    for try await var chunk in response.body {
+                        if skip > 0 {
+                            let drop = Int(min(skip, Int64(chunk.readableBytes)))
+                            chunk.moveReaderIndex(forwardBy: drop)
+                            skip -= Int64(drop)
+                            if chunk.readableBytes == 0 { continue }
+                        }
+                        received += Int64(chunk.readableBytes)
+                        try await pipe.push(chunk)
+                        if received - lastReport >= 512 << 10 || received == desc.size {
+                            lastReport = received
+                            report(.progress(id: id, "Downloading", current: received, total: desc.size))
+                        }
+                    }
+                    // A body cut short without an error (a closed connection after Content-Length
+                    // was not met is an error in AsyncHTTPClient; a registry that lied is not).
+                    if received < desc.size {
+                        throw RegistryError(.failed, "layer \(desc.digest): body ended after \(received) of \(desc.size) bytes", transient: true)
+                    }
+                    break
+                } catch is BodyPipe.ReaderGone {
+                    break
+                } catch {
+                    let transient = (error as? RegistryError)?.transient ?? true
+                    guard transient, attempt < RegistryClient.attempts, received < desc.size else { throw error }
+                    let wait = RegistryClient.backoff(attempt)
+                    report(.status(id: id, "Retrying in \(max(1, Int(wait.components.seconds))) second\(wait.components.seconds > 1 ? "s" : "")"))
+                    try await Task.sleep(for: wait)
+                    attempt += 1
                 }
             }
             pipe.finish()
         } catch {
-            pipe.finish(RegistryError(.failed, "layer \(desc.digest): \(error)"))
+            pipe.finish(error as? RegistryError ?? RegistryError(.failed, "layer \(desc.digest): \(error)"))
         }
         do {
             let result = try await ingested

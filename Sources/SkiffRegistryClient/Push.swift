@@ -9,7 +9,7 @@ public enum ImagePush {
     /// Pushes `reference` (with a tag; all the repository's tags when it has none).
     public static func run(
         _ reference: ImageReference, store: ImageStore, credentials: RegistryCredentials?, insecure: [String] = [],
-        report: @escaping @Sendable (RegistryEvent) -> Void
+        certsDir: String? = nil, report: @escaping @Sendable (RegistryEvent) -> Void
     ) async throws {
         report(.status(id: nil, "The push refers to repository [\(reference.name)]"))
         var targets: [(ImageReference, ImageRecord)] = []
@@ -41,7 +41,7 @@ public enum ImagePush {
         }
         let mountScopes = Set(sources.values).sorted().map { "repository:\($0):pull" }
         let client = RegistryClient(
-            endpoint: RegistryEndpoint.resolve(reference.registry, insecure: insecure), repository: reference.repository,
+            endpoint: RegistryEndpoint.resolve(reference.registry, insecure: insecure, certsDir: certsDir), repository: reference.repository,
             credentials: credentials, actions: ["pull", "push"], extraScopes: mountScopes)
         try await client.authenticate()
         for (ref, image) in targets {
@@ -71,7 +71,7 @@ public enum ImagePush {
         // The config, then the manifest as stored.
         let configSize = store.content.size(image.id) ?? 0
         if try await !client.hasBlob(image.id) {
-            try await client.upload(image.id, size: configSize, body: FileChunks(path: store.content.path(image.id), progress: { _ in }))
+            try await client.upload(image.id, size: configSize, path: store.content.path(image.id))
         }
         let manifestBytes: [UInt8]
         do {
@@ -107,11 +107,9 @@ public enum ImagePush {
         guard let size = store.content.size(digest) else {
             throw RegistryError(.failed, "layer \(digest) is missing from the content store")
         }
-        let total = size
-        let body = FileChunks(path: store.content.path(digest)) { sent in
-            report(.progress(id: id, "Pushing", current: sent, total: total))
+        try await client.upload(digest, size: size, path: store.content.path(digest), location: location) { sent in
+            report(.progress(id: id, "Pushing", current: sent, total: size))
         }
-        try await client.upload(digest, size: size, body: body, location: location)
         report(.status(id: id, "Pushed"))
     }
 }

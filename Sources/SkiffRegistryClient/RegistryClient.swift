@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import FoundationEssentials
+import Glibc
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SkiffOCI
 import Synchronization
 
@@ -16,12 +18,18 @@ public final class RegistryClient: Sendable {
     let credentials: RegistryCredentials?
     let scopes: [String]
     private let authorization = Mutex<String?>(nil)
+    /// The registry's TLS from its certs.d directory (nil: the system roots), or why it
+    /// could not be loaded (thrown by the first request).
+    let tls: Result<TLSConfiguration?, RegistryError>
 
     /// Redirects are followed by hand: a blob's redirect (to a CDN) must not carry our
     /// Authorization header to another host.
     static let http: HTTPClient = {
         var config = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)))
         config.decompression = .disabled
+        // A failed connect fails the request at once (not after retries until the connect
+        // timeout): `send` retries what is transient, and a TLS refusal is not.
+        config.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }()
 
@@ -32,6 +40,9 @@ public final class RegistryClient: Sendable {
         self.endpoint = endpoint
         self.repository = repository
         self.credentials = credentials
+        self.tls = endpoint.scheme == "https"
+            ? Result { () throws(RegistryError) in try RegistryTLS.configuration(certsDir: endpoint.certsDir, host: endpoint.host) }
+            : .success(nil)
         self.scopes = (repository.isEmpty || actions.isEmpty ? [] : ["repository:\(repository):\(actions.joined(separator: ","))"])
             + extraScopes
     }
@@ -45,7 +56,7 @@ public final class RegistryClient: Sendable {
     /// Pings `/v2/` and sets up what later requests are authorized with. Throws
     /// `.unauthorized` when the credentials are refused.
     public func authenticate() async throws {
-        let response = try await execute(request("GET", endpoint.baseURL + "/v2/"), timeout: .seconds(60))
+        let response = try await retrying { try await execute(request("GET", endpoint.baseURL + "/v2/"), timeout: .seconds(60)) }
         if response.status == .ok { _ = try? await response.body.collect(upTo: 1 << 16); return }
         guard response.status == .unauthorized else {
             let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array(buffer: $0) } ?? []
@@ -125,6 +136,8 @@ public final class RegistryClient: Sendable {
     func request(_ method: String, _ url: String) -> HTTPClientRequest {
         var req = HTTPClientRequest(url: url)
         req.method = HTTPMethod(rawValue: method)
+        // The registry's CAs and client certificate, for the registry's own origin only.
+        if case .success(let config?) = tls, Self.origin(url) == endpoint.baseURL { req.tlsConfiguration = config }
         req.headers.add(name: "User-Agent", value: "skiff/1.0 (linux)")
         return req
     }
@@ -136,18 +149,80 @@ public final class RegistryClient: Sendable {
     }
 
     func execute(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+        if case .failure(let error) = tls { throw error }
+        let verb = request.method.rawValue.prefix(1) + request.method.rawValue.dropFirst().lowercased()
         do {
             return try await Self.http.execute(request, timeout: timeout)
         } catch let error as RegistryError {
             throw error
         } catch {
-            throw RegistryError(.failed, "\(request.method.rawValue) \"\(request.url)\": \(error)")
+            if let text = RegistryTLS.describe(error, host: endpoint.host, certsDir: endpoint.certsDir) {
+                throw RegistryError(.failed, "\(verb) \"\(request.url)\": \(text)")
+            }
+            // TLS 1.3: a server that wants a client certificate says so (an alert) only after
+            // the client's side of the handshake, which AsyncHTTPClient reports as a close.
+            var hint = ""
+            if endpoint.scheme == "https", "\(error)".contains("remoteConnectionClosed"), case .success(let config) = tls,
+               config?.privateKey == nil, let certsDir = endpoint.certsDir {
+                hint = " (if the registry requires a client certificate, put it in "
+                    + "\(RegistryTLS.directory(certsDir: certsDir, host: endpoint.host))/client.cert and client.key)"
+            }
+            throw RegistryError(.failed, "\(verb) \"\(request.url)\": \(error)\(hint)", transient: true)
+        }
+    }
+
+    // MARK: Retries
+
+    /// Attempts for a request or a blob download: transient failures (connection errors,
+    /// 408/429/5xx) are retried with exponential backoff.
+    public static let attempts = 5
+
+    /// The wait before retry `n` (1-based): 250 ms doubling, at most 8 s; a 429's
+    /// `Retry-After` (seconds, at most 30) wins.
+    static func backoff(_ n: Int, retryAfter: String? = nil) -> Duration {
+        if let text = retryAfter, let seconds = Int(text.filter { $0 != " " }), seconds >= 0 {
+            return .seconds(min(seconds, 30))
+        }
+        return .milliseconds(min(250 << (n - 1), 8000))
+    }
+
+    /// Runs `body` until it succeeds, fails for good, or runs out of attempts.
+    func retrying<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as RegistryError where error.transient && attempt < Self.attempts {
+                try await Task.sleep(for: Self.backoff(attempt))
+                attempt += 1
+            }
         }
     }
 
     /// An authorized request; GET and HEAD follow redirects (the Authorization header kept
     /// only on the same host).
-    func send(_ request: HTTPClientRequest, timeout: TimeAmount = .hours(4)) async throws -> HTTPClientResponse {
+    /// With `retry` (requests whose body can be sent again), connection errors and
+    /// 408/429/5xx answers are retried with backoff; the last answer is returned.
+    func send(_ request: HTTPClientRequest, timeout: TimeAmount = .hours(4), retry: Bool = true) async throws -> HTTPClientResponse {
+        guard retry else { return try await sendOnce(request, timeout: timeout) }
+        var attempt = 1
+        while true {
+            let response: HTTPClientResponse
+            do {
+                response = try await sendOnce(request, timeout: timeout)
+            } catch let error as RegistryError where error.transient && attempt < Self.attempts {
+                try await Task.sleep(for: Self.backoff(attempt))
+                attempt += 1
+                continue
+            }
+            guard RegistryError.isTransient(status: Int(response.status.code)), attempt < Self.attempts else { return response }
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            try await Task.sleep(for: Self.backoff(attempt, retryAfter: response.headers.first(name: "Retry-After")))
+            attempt += 1
+        }
+    }
+
+    func sendOnce(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
         var req = authorized(request)
         var hops = 0
         while true {
@@ -231,9 +306,27 @@ public final class RegistryClient: Sendable {
 
     /// GET a blob: the response, status checked; the caller reads (and verifies) its body.
     public func blob(_ digest: Digest) async throws -> HTTPClientResponse {
-        let response = try await send(request("GET", "\(repositoryURL)/blobs/\(digest)"))
+        try await blob(digest, from: 0).response
+    }
+
+    /// GET a blob from byte `offset` on (`Range: bytes=OFFSET-`). `skip`: how many bytes of
+    /// the body still precede `offset` (all of them when the registry ignored the range).
+    public func blob(_ digest: Digest, from offset: Int64) async throws -> (response: HTTPClientResponse, skip: Int64) {
+        var req = request("GET", "\(repositoryURL)/blobs/\(digest)")
+        if offset > 0 { req.headers.add(name: "Range", value: "bytes=\(offset)-") }
+        let response = try await send(req)
+        if offset > 0, response.status == .partialContent {
+            // Content-Range: bytes START-END/TOTAL must start where we stopped.
+            let range = response.headers.first(name: "Content-Range") ?? ""
+            let start = range.split(separator: " ").last?.split(separator: "-").first.flatMap { Int64($0) }
+            guard start == offset else {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                throw RegistryError(.failed, "blob \(digest): resumed at \(start.map(String.init) ?? "?") instead of \(offset)", transient: true)
+            }
+            return (response, 0)
+        }
         guard response.status == .ok else { throw await failure(response, what: "blob \(digest)") }
-        return response
+        return (response, offset)
     }
 
     /// A small blob (a config) whole, checked against its digest.
@@ -270,13 +363,36 @@ public final class RegistryClient: Sendable {
         return (false, nil)
     }
 
-    /// Uploads a blob of `size` bytes from `body` (POST, then one PUT with the digest),
-    /// into `location` when an upload is already open.
-    public func upload<Body: AsyncSequence & Sendable>(
-        _ digest: Digest, size: Int64, body: Body, location given: String? = nil
-    ) async throws where Body.Element == ByteBuffer {
+    /// Blobs larger than this go up in chunks of this size (POST, PATCH..., PUT);
+    /// smaller ones in one PUT. `SKIFF_REGISTRY_CHUNK_SIZE` (bytes) overrides it.
+    public static let chunkSize: Int64 = {
+        if let text = getenv("SKIFF_REGISTRY_CHUNK_SIZE").map({ String(cString: $0) }), let n = Int64(text), n > 0 { return n }
+        return 32 << 20
+    }()
+
+    /// Uploads the blob in the file at `path` (`size` bytes) into `location` when an upload
+    /// is already open (a failed mount), else into a new one: monolithic (POST, PUT) up to
+    /// `chunkSize`, chunked (POST, PATCH per chunk, PUT) above it. A transient failure
+    /// starts the upload again, with backoff. `progress` sees the bytes sent.
+    public func upload(
+        _ digest: Digest, size: Int64, path: String, location given: String? = nil, chunkSize: Int64 = RegistryClient.chunkSize,
+        progress: @escaping @Sendable (Int64) -> Void = { _ in }
+    ) async throws {
         var location = given
-        if location == nil {
+        try await retrying {
+            defer { location = nil }
+            try await uploadOnce(digest, size: size, path: path, location: location, chunkSize: chunkSize, progress: progress)
+        }
+    }
+
+    func uploadOnce(
+        _ digest: Digest, size: Int64, path: String, location given: String?, chunkSize: Int64,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws {
+        var location: String
+        if let given {
+            location = given
+        } else {
             let url = "\(repositoryURL)/blobs/uploads/"
             let response = try await send(request("POST", url), timeout: .seconds(60))
             guard response.status == .accepted, let loc = response.headers.first(name: "Location") else {
@@ -285,11 +401,34 @@ public final class RegistryClient: Sendable {
             _ = try? await response.body.collect(upTo: 1 << 20)
             location = resolve(loc, against: url)
         }
-        let target = location! + (location!.contains("?") ? "&" : "?") + "digest=\(Self.percentEncode(digest.description))"
+        var offset: Int64 = 0
+        if size > chunkSize {
+            while offset < size {
+                let length = min(chunkSize, size - offset)
+                var req = request("PATCH", location)
+                req.headers.add(name: "Content-Type", value: "application/octet-stream")
+                req.headers.add(name: "Content-Range", value: "\(offset)-\(offset + length - 1)")
+                let base = offset
+                req.body = .stream(FileChunks(path: path, offset: offset, length: length) { progress(base + $0) }, length: .known(length))
+                let response = try await send(req, retry: false)
+                guard response.status == .accepted || response.status == .noContent || response.status == .created,
+                      let loc = response.headers.first(name: "Location") else {
+                    throw await failure(response, what: "upload \(digest)")
+                }
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                location = resolve(loc, against: location)
+                offset += length
+            }
+        }
+        let target = location + (location.contains("?") ? "&" : "?") + "digest=\(Self.percentEncode(digest.description))"
         var req = request("PUT", target)
-        req.headers.add(name: "Content-Type", value: "application/octet-stream")
-        req.body = .stream(body, length: .known(size))
-        let response = try await send(req)
+        if offset < size {
+            req.headers.add(name: "Content-Type", value: "application/octet-stream")
+            req.body = .stream(FileChunks(path: path, progress: progress), length: .known(size))
+        } else {
+            req.body = .bytes(ByteBuffer())
+        }
+        let response = try await send(req, retry: false)
         guard response.status == .created else { throw await failure(response, what: "upload \(digest)") }
         _ = try? await response.body.collect(upTo: 1 << 20)
     }

@@ -8,23 +8,28 @@ public struct RegistryEndpoint: Sendable, Equatable {
     public var host: String
     /// `https` or `http`.
     public var scheme: String
+    /// Docker's certs.d root: `CERTSDIR/HOST[:PORT]/` holds this registry's CAs and client
+    /// certificate (`RegistryTLS`); nil: the system roots only.
+    public var certsDir: String?
 
-    public init(name: String, host: String, scheme: String) {
+    public init(name: String, host: String, scheme: String, certsDir: String? = nil) {
         self.name = name
         self.host = host
         self.scheme = scheme
+        self.certsDir = certsDir
     }
 
     public static let dockerHubHost = "registry-1.docker.io"
 
     public var baseURL: String { "\(scheme)://\(host)" }
 
-    /// The endpoint for a reference's registry. `insecure`: `host[:port]` names or IPv4 CIDRs.
-    public static func resolve(_ registry: String, insecure: [String] = []) -> RegistryEndpoint {
+    /// The endpoint for a reference's registry. `insecure`: `host[:port]` names or IPv4 CIDRs;
+    /// `certsDir`: where per-registry CAs and client certificates are looked up.
+    public static func resolve(_ registry: String, insecure: [String] = [], certsDir: String? = nil) -> RegistryEndpoint {
         let name = registry.isEmpty || registry == "index.docker.io" ? "docker.io" : registry
         let host = name == "docker.io" ? dockerHubHost : name
         let plain = isLoopback(host) || isListed(host, in: insecure)
-        return RegistryEndpoint(name: name, host: host, scheme: plain ? "http" : "https")
+        return RegistryEndpoint(name: name, host: host, scheme: plain ? "http" : "https", certsDir: certsDir)
     }
 
     /// The host without its port (`[::1]:5000` → `::1`).

@@ -20,12 +20,20 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     public var status: Int?
     /// The registry's error codes (`MANIFEST_UNKNOWN`).
     public var codes: [String]
+    /// Worth retrying: the connection broke, or 429 / 5xx.
+    public var transient: Bool
 
-    public init(_ kind: Kind, _ message: String, status: Int? = nil, codes: [String] = []) {
+    public init(_ kind: Kind, _ message: String, status: Int? = nil, codes: [String] = [], transient: Bool = false) {
         self.kind = kind
         self.message = message
         self.status = status
         self.codes = codes
+        self.transient = transient || status.map(RegistryError.isTransient) ?? false
+    }
+
+    /// 408, 429 and the 5xx a retry may cure.
+    public static func isTransient(status: Int) -> Bool {
+        [408, 429, 500, 502, 503, 504].contains(status)
     }
 
     public var description: String { message }

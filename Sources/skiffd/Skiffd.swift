@@ -24,6 +24,8 @@ struct Skiffd: AsyncParsableCommand {
     var pidfile: String?
     @Option(name: .customLong("insecure-registry"), help: "A registry reached over plain HTTP: host[:port] or CIDR (repeatable).")
     var insecureRegistries: [String] = []
+    @Option(name: .customLong("certs-dir"), help: "Per-registry CAs and client certificates: DIR/HOST:PORT/{ca.crt,client.cert,client.key}.")
+    var certsDir = "/etc/skiff/certs.d"
     @Flag(name: [.customShort("D"), .long], help: "Log every request.")
     var debug = false
 
@@ -52,7 +54,7 @@ struct Skiffd: AsyncParsableCommand {
         let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot)
         await engine.recover()
         await Builder.removeLeftovers(engine)
-        let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug, insecureRegistries: insecureRegistries)
+        let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug, insecureRegistries: insecureRegistries, certsDir: certsDir)
         let server = APIServer(router: .skiff(engine: engine, daemon: daemon), logger: logger, socketGroup: group)
         do {
             for endpoint in endpoints { try await server.listen(endpoint) }

@@ -1,5 +1,6 @@
+import Glibc
 import SkiffOCI
-import SkiffRegistryClient
+@testable import SkiffRegistryClient
 import Testing
 
 @Suite struct WWWAuthenticateTests {
@@ -124,5 +125,71 @@ import Testing
         #expect(PlatformMatch.parse("linux/x86_64") == Platform(architecture: "amd64", os: "linux"))
         #expect(PlatformMatch.parse("linux") == nil)
         #expect(PlatformMatch.parse("") == nil)
+    }
+}
+
+@Suite struct CertsDirTests {
+    /// A certs.d with `reg.test:5000/` holding empty `files`, removed after `body`.
+    func withCertsDir(_ files: [String], _ body: (String) throws -> Void) throws {
+        var template = Array("/tmp/skiff-certsd-XXXXXX".utf8CString)
+        let root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let dir = root + "/reg.test:5000"
+        mkdir(dir, 0o755)
+        for name in files { close(open(dir + "/" + name, O_WRONLY | O_CREAT, 0o600)) }
+        defer {
+            for name in files { unlink(dir + "/" + name) }
+            rmdir(dir)
+            rmdir(root)
+        }
+        try body(root)
+    }
+
+    @Test func noDirectoryMeansSystemRoots() throws {
+        #expect(try RegistryTLS.configuration(certsDir: nil, host: "reg.test:5000") == nil)
+        #expect(try RegistryTLS.configuration(certsDir: "/nonexistent", host: "reg.test:5000") == nil)
+        try withCertsDir([]) { root throws in #expect(try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") == nil) }
+        try withCertsDir(["README"]) { root throws in #expect(try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") == nil) }
+    }
+
+    @Test func keysAndCertificatesComeInPairs() throws {
+        try withCertsDir(["client.key"]) { root in
+            #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") }
+        }
+        try withCertsDir(["client.cert"]) { root in
+            do {
+                _ = try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000")
+                Issue.record("no error")
+            } catch let error as RegistryError {
+                #expect(error.message == "missing key client.key for client certificate client.cert. CA certificates must use the extension .crt")
+            }
+        }
+        // An unreadable (here empty) CA is an error, not silently the system roots.
+        try withCertsDir(["ca.crt"]) { root in
+            #expect(throws: RegistryError.self) { try RegistryTLS.configuration(certsDir: root, host: "reg.test:5000") }
+        }
+    }
+
+    @Test func endpointCarriesIt() {
+        #expect(RegistryEndpoint.resolve("reg.test:5000", certsDir: "/etc/skiff/certs.d").certsDir == "/etc/skiff/certs.d")
+        #expect(RegistryTLS.directory(certsDir: "/c", host: "reg.test:5000") == "/c/reg.test:5000")
+    }
+}
+
+@Suite struct RetryTests {
+    @Test func transientStatuses() {
+        for status in [408, 429, 500, 502, 503, 504] { #expect(RegistryError.isTransient(status: status)) }
+        for status in [400, 401, 403, 404, 501] { #expect(!RegistryError.isTransient(status: status)) }
+        #expect(RegistryError(.failed, "x", status: 503).transient)
+        #expect(!RegistryError(.notFound, "x", status: 404).transient)
+    }
+
+    @Test func backoffDoublesAndHonoursRetryAfter() {
+        #expect(RegistryClient.backoff(1) == .milliseconds(250))
+        #expect(RegistryClient.backoff(2) == .milliseconds(500))
+        #expect(RegistryClient.backoff(4) == .milliseconds(2000))
+        #expect(RegistryClient.backoff(10) == .milliseconds(8000))
+        #expect(RegistryClient.backoff(1, retryAfter: "3") == .seconds(3))
+        #expect(RegistryClient.backoff(1, retryAfter: "3600") == .seconds(30))
+        #expect(RegistryClient.backoff(2, retryAfter: "soon") == .milliseconds(500))
     }
 }

@@ -45,7 +45,7 @@ func registerImageRoutes(_ router: inout Router, engine: Engine, daemon: DaemonI
 
     router.post("/images/create") { request in
         if let image = request.query.string("fromImage"), !image.isEmpty {
-            return try await pullResponse(request, engine: engine, insecure: daemon.insecureRegistries)
+            return try await pullResponse(request, engine: engine, insecure: daemon.insecureRegistries, certsDir: daemon.certsDir)
         }
         return try importResponse(request, engine: engine)
     }

@@ -7,7 +7,7 @@ import SkiffRegistryClient
 /// `POST /auth`, on `SkiffRegistryClient`, with Docker's JSON progress stream.
 func registerRegistryRoutes(_ router: inout Router, engine: Engine, daemon: DaemonInfo) {
     router.post("/images/{name*}/push") { request in
-        try pushResponse(request, engine: engine, insecure: daemon.insecureRegistries)
+        try pushResponse(request, engine: engine, insecure: daemon.insecureRegistries, certsDir: daemon.certsDir)
     }
 
     router.post("/auth") { request in
@@ -15,7 +15,7 @@ func registerRegistryRoutes(_ router: inout Router, engine: Engine, daemon: Daem
         let server = config.serveraddress.flatMap { $0.isEmpty ? nil : $0 } ?? DockerConfigAuths.dockerHubKey
         let registry = DockerConfigAuths.normalize(server)
         let client = RegistryClient(
-            endpoint: RegistryEndpoint.resolve(registry, insecure: daemon.insecureRegistries), repository: "",
+            endpoint: RegistryEndpoint.resolve(registry, insecure: daemon.insecureRegistries, certsDir: daemon.certsDir), repository: "",
             credentials: config.credentials, actions: [])
         do {
             try await client.checkLogin()
@@ -120,7 +120,7 @@ private func progressStream(
 
 /// `POST /images/create?fromImage=NAME&tag=TAG|DIGEST&platform=`: resolved first (a
 /// missing image or refused credentials are the response's status), then streamed.
-func pullResponse(_ request: APIRequest, engine: Engine, insecure: [String]) async throws -> APIResponse {
+func pullResponse(_ request: APIRequest, engine: Engine, insecure: [String], certsDir: String? = nil) async throws -> APIResponse {
     let from = request.query.string("fromImage") ?? ""
     let tag = request.query.string("tag") ?? ""
     var reference: ImageReference
@@ -143,7 +143,8 @@ func pullResponse(_ request: APIRequest, engine: Engine, insecure: [String]) asy
     }
     let pull: ImagePull
     do {
-        pull = try await ImagePull.prepare(reference, platform: platform, credentials: registryCredentials(request), insecure: insecure)
+        pull = try await ImagePull.prepare(reference, platform: platform, credentials: registryCredentials(request), insecure: insecure,
+            certsDir: certsDir)
     } catch let error as RegistryError {
         switch error.kind {
         case .notFound: throw APIError.notFound(error.message)
@@ -159,7 +160,7 @@ func pullResponse(_ request: APIRequest, engine: Engine, insecure: [String]) asy
 }
 
 /// `POST /images/{name}/push?tag=`: everything in the stream, errors included.
-private func pushResponse(_ request: APIRequest, engine: Engine, insecure: [String]) throws -> APIResponse {
+private func pushResponse(_ request: APIRequest, engine: Engine, insecure: [String], certsDir: String?) throws -> APIResponse {
     let name = request.param("name")
     let tag = request.query.string("tag") ?? ""
     var reference: ImageReference
@@ -174,7 +175,7 @@ private func pushResponse(_ request: APIRequest, engine: Engine, insecure: [Stri
     let store = engine.images
     let target = reference
     return progressStream { report in
-        try await ImagePush.run(target, store: store, credentials: credentials, insecure: insecure, report: report)
+        try await ImagePush.run(target, store: store, credentials: credentials, insecure: insecure, certsDir: certsDir, report: report)
         if let image = try? await store.resolve(target.withDefaultTag().fullName) {
             ImageEvents.publish(engine, "push", id: image.id, name: target.familiar)
         }

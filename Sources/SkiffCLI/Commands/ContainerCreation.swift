@@ -52,7 +52,7 @@ enum ContainerCreation {
         guard let ref = ImageName(request.image) else { throw CLIError("invalid reference format") }
         var query: Query = ["fromImage": ref.name, "tag": ref.digest ?? ref.tag ?? "latest"]
         if let platform = request.platform, !platform.isEmpty { query.add("platform", platform) }
-        let response = try client.send("POST", "/images/create", query: query, headers: [DockerConfigFile.registryAuthHeader(for: ref)])
+        let response = try client.send("POST", "/images/create", query: query, headers: [try DockerConfigFile.registryAuthHeader(for: ref)])
         try JSONMessages.display(response.body, to: quiet ? nil : 2)
     }
 }

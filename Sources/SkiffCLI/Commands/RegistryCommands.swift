@@ -1,7 +1,9 @@
 import Glibc
 
 /// `~/.docker/config.json` as the docker CLI keeps credentials in it: `auths`, registry →
-/// `{"auth": base64("user:password")}`, Docker Hub under `https://index.docker.io/v1/`.
+/// `{"auth": base64("user:password")}`, Docker Hub under `https://index.docker.io/v1/`;
+/// or, for a registry named in `credHelpers` (else for all when `credsStore` is set), in
+/// that credential helper, with an empty `auths` entry left in the file as docker leaves it.
 /// Other members of the file are kept as they are.
 enum DockerConfigFile {
     static let dockerHubKey = "https://index.docker.io/v1/"
@@ -46,9 +48,26 @@ enum DockerConfigFile {
         try file.commit()
     }
 
-    /// The user and password stored for `server`.
-    static func credentials(for server: String) -> (username: String, password: String)? {
-        guard case .object(let auths)? = load()["auths"] else { return nil }
+    /// The credential helper that keeps `server`'s credentials: its `credHelpers` entry,
+    /// else `credsStore`; nil: the file itself.
+    static func helper(for server: String, in config: JSONObject) -> String? {
+        if case .object(let helpers)? = config["credHelpers"] {
+            let wanted = normalize(server)
+            if let entry = helpers.members.first(where: { normalize($0.key) == wanted }), let name = entry.value.string, !name.isEmpty {
+                return name
+            }
+        }
+        if let name = config["credsStore"]?.string, !name.isEmpty { return name }
+        return nil
+    }
+
+    /// The user and password (or `<token>` and an identity token) stored for `server`.
+    static func credentials(for server: String) throws -> (username: String, password: String)? {
+        let config = load()
+        if let helper = helper(for: server, in: config) {
+            return try CredentialHelper.get(helper, server: key(for: server)).map { ($0.username, $0.secret) }
+        }
+        guard case .object(let auths)? = config["auths"] else { return nil }
         let wanted = normalize(server)
         let candidates = auths.members.filter { $0.key == key(for: server) } + auths.members.filter { normalize($0.key) == wanted }
         for (_, entry) in candidates {
@@ -60,24 +79,37 @@ enum DockerConfigFile {
         return nil
     }
 
-    static func store(server: String, username: String, password: String) throws {
+    /// Stores the credentials (in the helper, if one is configured); true when in the file itself.
+    @discardableResult
+    static func store(server: String, username: String, password: String) throws -> Bool {
         var config = load()
         var auths = config["auths"]?.object ?? JSONObject()
         var entry = JSONObject()
-        entry["auth"] = .string(AuthBase64.encode(Array("\(username):\(password)".utf8)))
+        let helper = helper(for: server, in: config)
+        if let helper {
+            try CredentialHelper.store(helper, server: key(for: server), username: username, secret: password)
+            auths.members.removeAll { normalize($0.key) == normalize(server) }
+        } else {
+            entry["auth"] = .string(AuthBase64.encode(Array("\(username):\(password)".utf8)))
+        }
         auths[key(for: server)] = .object(entry)
         config["auths"] = .object(auths)
         try save(config)
+        return helper == nil
     }
 
-    /// Removes every entry for `server`; false when there was none.
+    /// Removes every entry for `server` (and the helper's); false when there was none.
     static func erase(server: String) throws -> Bool {
         var config = load()
-        guard var auths = config["auths"]?.object else { return false }
+        var erased = false
+        if let helper = helper(for: server, in: config) {
+            erased = try CredentialHelper.erase(helper, server: key(for: server))
+        }
+        guard var auths = config["auths"]?.object else { return erased }
         let wanted = normalize(server)
         let before = auths.members.count
         auths.members.removeAll { normalize($0.key) == wanted }
-        guard auths.members.count != before else { return false }
+        guard auths.members.count != before else { return erased }
         config["auths"] = .object(auths)
         try save(config)
         return true
@@ -85,12 +117,16 @@ enum DockerConfigFile {
 
     /// The `X-Registry-Auth` header for an image's registry: base64url JSON of the stored
     /// credentials, `{}` without any (as the docker CLI sends it).
-    static func registryAuthHeader(for image: ImageName) -> (String, String) {
+    static func registryAuthHeader(for image: ImageName) throws -> (String, String) {
         let registry = String(image.name.prefix { $0 != "/" })
         var object = JSONObject()
-        if let creds = credentials(for: registry) {
-            object["username"] = .string(creds.username)
-            object["password"] = .string(creds.password)
+        if let creds = try credentials(for: registry) {
+            if creds.username == "<token>" {
+                object["identitytoken"] = .string(creds.password)
+            } else {
+                object["username"] = .string(creds.username)
+                object["password"] = .string(creds.password)
+            }
             object["serveraddress"] = .string(key(for: registry))
         }
         return ("X-Registry-Auth", AuthBase64.encode(Array(JSON.object(object).compact.utf8), url: true))
@@ -166,8 +202,8 @@ enum PullCommand {
         var query: Query = ["fromImage": ref.name, "tag": tag]
         if let p = inv.flags.string("platform"), !p.isEmpty { query.add("platform", p) }
         let response = try inv.client.send(
-            "POST", "/images/create", query: query, headers: [DockerConfigFile.registryAuthHeader(for: ref)])
-        try JSONMessages.display(response.body, to: quiet ? nil : 1)
+            "POST", "/images/create", query: query, headers: [try DockerConfigFile.registryAuthHeader(for: ref)])
+        try PullProgress.display(response.body, to: quiet ? nil : 1)
         Output.line(ref.name + (ref.digest.map { "@" + $0 } ?? ":" + tag))
     }
 }
@@ -193,8 +229,8 @@ enum PushCommand {
         let tag = all ? "" : (ref.tag ?? "latest")
         if !all && ref.tag == nil && !inv.flags.bool("quiet") { Output.line("Using default tag: latest") }
         let response = try inv.client.send(
-            "POST", "/images/\(ref.name)/push", query: ["tag": tag], headers: [DockerConfigFile.registryAuthHeader(for: ref)])
-        try JSONMessages.display(response.body, to: inv.flags.bool("quiet") ? nil : 1)
+            "POST", "/images/\(ref.name)/push", query: ["tag": tag], headers: [try DockerConfigFile.registryAuthHeader(for: ref)])
+        try PullProgress.display(response.body, to: inv.flags.bool("quiet") ? nil : 1)
         if inv.flags.bool("quiet") { Output.line(ref.familiarName + (tag.isEmpty ? "" : ":" + tag)) }
     }
 }
@@ -238,7 +274,7 @@ enum LoginCommand {
         } else if !password.isEmpty {
             Output.error("WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
         }
-        if username.isEmpty || password.isEmpty, let stored = DockerConfigFile.credentials(for: server) {
+        if username.isEmpty || password.isEmpty, let stored = try? DockerConfigFile.credentials(for: server) {
             if username.isEmpty || username == stored.username {
                 username = stored.username
                 if password.isEmpty { password = stored.password }
@@ -252,14 +288,15 @@ enum LoginCommand {
         body["password"] = .string(password)
         body["serveraddress"] = .string(server)
         _ = try inv.client.json("POST", "/auth", body: .object(body))
-        try DockerConfigFile.store(server: server, username: username, password: password)
-        Output.error("""
+        if try DockerConfigFile.store(server: server, username: username, password: password) {
+            Output.error("""
 
-            WARNING! Your credentials are stored unencrypted in '\(DockerConfigFile.path)'.
-            Configure a credential helper to remove this warning. See
-            https://docs.docker.com/go/credential-store/
+                WARNING! Your credentials are stored unencrypted in '\(DockerConfigFile.path)'.
+                Configure a credential helper to remove this warning. See
+                https://docs.docker.com/go/credential-store/
 
-            """)
+                """)
+        }
         Output.line("Login Succeeded")
     }
 
