@@ -187,7 +187,7 @@ let package = Package(
 
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
         // Its libraries: SkiffArchive (Glibc, zlib, zstd) for tar streams, SkiffBuild for .dockerignore.
-        .target(name: "SkiffCLI", dependencies: ["SkiffArchive", "SkiffBuild"], swiftSettings: strict),
+        .target(name: "SkiffCLI", dependencies: ["SkiffArchive", "SkiffBuild", "SkiffSystem"], swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem", "SkiffVolume"], swiftSettings: strict),
@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
-        .testTarget(name: "SkiffRegistryClientTests", dependencies: ["SkiffRegistryClient", "SkiffOCI"], swiftSettings: strict),
+        .testTarget(name: "SkiffRegistryClientTests", dependencies: ["SkiffRegistryClient", "SkiffOCI", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
         .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS"], swiftSettings: strict),

@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOSSL
 import SkiffOCI
 import Synchronization
+import SkiffSystem
 
 /// One repository of one registry, spoken to through the distribution API (OCI
 /// distribution-spec v1.1 / Docker registry v2) with the access `actions` asks

@@ -2,6 +2,7 @@ import Glibc
 import SkiffOCI
 @testable import SkiffRegistryClient
 import Testing
+import SkiffSystem
 
 @Suite struct WWWAuthenticateTests {
     @Test func bearerChallenge() {

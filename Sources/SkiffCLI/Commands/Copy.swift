@@ -1,5 +1,6 @@
 import Glibc
 import SkiffArchive
+import SkiffSystem
 
 /// `skiff cp`: files and directories between a container and the local file system, with
 /// `docker cp`'s rules: the daemon's tar (`GET /containers/{id}/archive`) is extracted here, or
@@ -193,7 +194,7 @@ enum CopyCommand {
 
     static func pathStat(_ response: HTTPResponse) throws -> PathStat {
         guard let header = response.header("X-Docker-Container-Path-Stat"),
-              let json = try? JSON.parse(Base64.decode(header)) else {
+              let bytes = Base64.decode(header), let json = try? JSON.parse(bytes) else {
             throw CLIError("unable to get resource stat from response: unable to decode container path stat header")
         }
         return PathStat(mode: UInt32(truncatingIfNeeded: json["mode"]?.int ?? 0), linkTarget: json["linkTarget"]?.string ?? "")

@@ -1,3 +1,5 @@
+import SkiffSystem
+
 /// `skiff info`: the daemon's system information in docker's layout (or --format).
 enum InfoCommand {
     static let spec = CommandSpec(
@@ -151,29 +153,8 @@ enum InfoCommand {
     private static func cidr(_ value: JSON) -> String {
         if let s = value.string { return s }
         let ip = value["IP"]?.string ?? ""
-        let maskBytes = Base64.decode(value["Mask"]?.string ?? "")
+        let maskBytes = Base64.decode(value["Mask"]?.string ?? "") ?? []
         let bits = maskBytes.reduce(0) { $0 + $1.nonzeroBitCount }
         return "\(ip)/\(bits)"
-    }
-}
-
-/// Standard base64 decoding (what Go's encoding/json writes for []byte).
-enum Base64 {
-    static func decode(_ text: String) -> [UInt8] {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var table = [UInt8](repeating: 255, count: 256)
-        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for c in text.utf8 where table[Int(c)] != 255 {
-            buffer = buffer << 6 | UInt32(table[Int(c)])
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
-        }
-        return out
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffSystem
 
 /// `~/.docker/config.json` as the docker CLI keeps credentials in it: `auths`, registry →
 /// `{"auth": base64("user:password")}`, Docker Hub under `https://index.docker.io/v1/`;
@@ -71,7 +72,7 @@ enum DockerConfigFile {
         let wanted = normalize(server)
         let candidates = auths.members.filter { $0.key == key(for: server) } + auths.members.filter { normalize($0.key) == wanted }
         for (_, entry) in candidates {
-            guard let auth = entry["auth"]?.string, let decoded = AuthBase64.decode(auth) else { continue }
+            guard let auth = entry["auth"]?.string, let decoded = Base64.decode(auth) else { continue }
             let text = String(decoding: decoded, as: UTF8.self)
             guard let colon = text.firstIndex(of: ":") else { continue }
             return (String(text[..<colon]), String(text[text.index(after: colon)...]))
@@ -90,7 +91,7 @@ enum DockerConfigFile {
             try CredentialHelper.store(helper, server: key(for: server), username: username, secret: password)
             auths.members.removeAll { normalize($0.key) == normalize(server) }
         } else {
-            entry["auth"] = .string(AuthBase64.encode(Array("\(username):\(password)".utf8)))
+            entry["auth"] = .string(Base64.encode(Array("\(username):\(password)".utf8)))
         }
         auths[key(for: server)] = .object(entry)
         config["auths"] = .object(auths)
@@ -129,54 +130,7 @@ enum DockerConfigFile {
             }
             object["serveraddress"] = .string(key(for: registry))
         }
-        return ("X-Registry-Auth", AuthBase64.encode(Array(JSON.object(object).compact.utf8), url: true))
-    }
-}
-
-/// RFC 4648 base64 (standard or URL alphabet); decoding takes either, padding optional.
-enum AuthBase64 {
-    static func encode(_ bytes: [UInt8], url: Bool = false) -> String {
-        let table = Array((url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = b0 << 16 | b1 << 8 | b2
-            out.append(table[Int(n >> 18 & 63)])
-            out.append(table[Int(n >> 12 & 63)])
-            out.append(i + 1 < bytes.count ? table[Int(n >> 6 & 63)] : 0x3D)
-            out.append(i + 2 < bytes.count ? table[Int(n & 63)] : 0x3D)
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in text.utf8 {
-            let v: UInt8
-            switch c {
-            case 0x41...0x5A: v = c - 0x41
-            case 0x61...0x7A: v = c - 0x61 + 26
-            case 0x30...0x39: v = c - 0x30 + 52
-            case 0x2B, 0x2D: v = 62
-            case 0x2F, 0x5F: v = 63
-            case 0x3D, 0x0A, 0x0D: continue
-            default: return nil
-            }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(acc >> UInt32(bits) & 0xFF))
-            }
-        }
-        return out
+        return ("X-Registry-Auth", Base64.encode(Array(JSON.object(object).compact.utf8), url: true))
     }
 }
 
