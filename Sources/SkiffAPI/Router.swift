@@ -1,3 +1,5 @@
+import SkiffHTTP
+
 /// Answers one request. Throw an APIError (or an ImageError) for an error
 /// response; anything else thrown becomes a 500.
 public typealias Handler = @Sendable (APIRequest) async throws -> APIResponse
