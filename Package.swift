@@ -186,7 +186,7 @@ let package = Package(
             swiftSettings: strict),
 
         // The CLI: docker's commands over the API only (no engine, no NIO, no GRDB, no full Foundation).
-        // Its libraries: SkiffArchive (Glibc, zlib, zstd) for tar streams, SkiffBuild for .dockerignore.
+        // Its libraries: SkiffArchive (Glibc, zlib, zstd) for tar streams, SkiffBuild for .dockerignore, SkiffSystem (Glibc).
         .target(name: "SkiffCLI", dependencies: ["SkiffArchive", "SkiffBuild", "SkiffSystem"], swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
