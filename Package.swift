@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "skiff", targets: ["skiff"]),
         .executable(name: "skiff-monitor", targets: ["skiff-monitor"]),
         .executable(name: "skiff-registry", targets: ["skiff-registry"]),
+        .executable(name: "skiff-compose", targets: ["skiff-compose"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Directory helpers on Glibc shared by the stores and the runtime.
@@ -190,6 +192,13 @@ let package = Package(
         .target(name: "SkiffCLI", dependencies: ["SkiffArchive", "SkiffBuild", "SkiffSystem"], swiftSettings: strict),
         .executableTarget(name: "skiff", dependencies: ["SkiffCLI"], swiftSettings: strict),
 
+        // Compose files read the Compose Specification's way (YAML via Yams, interpolation, merge,
+        // extends, include, profiles, schema validation with path-named errors) into a project.
+        .target(name: "SkiffCompose", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // `skiff compose` (the CLI execs it, as docker runs its compose plugin): the project driven
+        // through the API with the CLI's client. Full Foundation is here, never in `skiff`.
+        .executableTarget(name: "skiff-compose", dependencies: ["SkiffCompose", "SkiffCLI"], swiftSettings: strict),
+
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem", "SkiffVolume"], swiftSettings: strict),
         .testTarget(name: "SkiffVolumeTests", dependencies: ["SkiffVolume", "SkiffSystem", "CZlib"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffEngine", "SkiffSystem"], swiftSettings: strict),
@@ -205,6 +214,7 @@ let package = Package(
         .testTarget(name: "SkiffRuntimeTests", dependencies: ["SkiffRuntime", "CSkiffSpawn"], swiftSettings: strict),
         .testTarget(name: "SkiffRegistryServerTests", dependencies: ["SkiffRegistryServer", "SkiffHTTP", "SkiffImage", "SkiffOCI", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffBuildTests", dependencies: ["SkiffBuild"], swiftSettings: strict),
+        .testTarget(name: "SkiffComposeTests", dependencies: ["SkiffCompose"], swiftSettings: strict),
         .testTarget(
             name: "SkiffBuilderTests",
             dependencies: ["SkiffBuilder", "SkiffBuild", "SkiffEngine", "SkiffImage", "SkiffArchive", "SkiffSystem"],

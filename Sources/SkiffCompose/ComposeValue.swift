@@ -1,0 +1,85 @@
+/// A Compose file's content as a tree: YAML's scalars, sequences and mappings, with mapping
+/// keys in file order (so `config` prints them as written and errors name them stably).
+public enum ComposeValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([ComposeValue])
+    case mapping(ComposeMapping)
+
+    public subscript(key: String) -> ComposeValue? {
+        if case .mapping(let m) = self { return m[key] }
+        return nil
+    }
+
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var int: Int? {
+        switch self {
+        case .int(let i): return i
+        case .string(let s): return Int(s)
+        default: return nil
+        }
+    }
+
+    public var bool: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    public var array: [ComposeValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var mapping: ComposeMapping? {
+        if case .mapping(let m) = self { return m }
+        return nil
+    }
+
+    /// A scalar as text (`8080`, `true`, `1.5`, `web`); nil for null, sequences and mappings.
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : String(d)
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+}
+
+/// A mapping whose keys keep their order.
+public struct ComposeMapping: Sendable, Equatable {
+    public private(set) var entries: [(key: String, value: ComposeValue)] = []
+
+    public init() {}
+
+    public init(_ entries: [(key: String, value: ComposeValue)]) {
+        for (k, v) in entries { self[k] = v }
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public subscript(key: String) -> ComposeValue? {
+        get { entries.first(where: { $0.key == key })?.value }
+        set {
+            if let i = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
+    }
+
+    public static func == (a: ComposeMapping, b: ComposeMapping) -> Bool {
+        a.entries.count == b.entries.count
+            && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}
