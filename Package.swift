@@ -197,7 +197,14 @@ let package = Package(
         .target(name: "SkiffCompose", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // `skiff compose` (the CLI execs it, as docker runs its compose plugin): the project driven
         // through the API with the CLI's client. Full Foundation is here, never in `skiff`.
-        .executableTarget(name: "skiff-compose", dependencies: ["SkiffCompose", "SkiffCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "skiff-compose",
+            dependencies: [
+                "SkiffCompose", "SkiffCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
 
         .testTarget(name: "SkiffEngineTests", dependencies: ["SkiffEngine", "SkiffMonitor", "SkiffSystem", "SkiffVolume"], swiftSettings: strict),
         .testTarget(name: "SkiffVolumeTests", dependencies: ["SkiffVolume", "SkiffSystem", "CZlib"], swiftSettings: strict),

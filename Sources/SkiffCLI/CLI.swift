@@ -22,6 +22,7 @@ public enum SkiffCLI {
             return 0
         }
         let hosts = global.strings("host")
+        if name == "compose" { return compose(host: hosts.last, arguments: Array(args)) }
         let session = Session(hostOption: hosts.last, environment: Environment.current())
         if global.help {
             Output.write(1, Help.root(commands: Registry.topLevel, groups: Registry.groups.map { ($0.name, $0.summary) }))
@@ -83,6 +84,21 @@ public enum SkiffCLI {
             let text = errorText(error)
             if !text.isEmpty { Output.error(text) }
             return (error as? CLIError)?.status ?? 1
+        }
+    }
+
+    /// `skiff compose ...`: the whole command line goes to `skiff-compose` (as docker hands it to
+    /// its compose plugin), with the daemon's address when -H chose one.
+    private static func compose(host: String?, arguments: [String]) -> Int32 {
+        guard let path = HelperExecutable.locate("skiff-compose") else {
+            Output.error("skiff: 'compose' needs skiff-compose, which was not found next to skiff or in PATH")
+            return 1
+        }
+        do {
+            try HelperExecutable.exec([path] + (host.map { ["--host", $0] } ?? []) + arguments)
+        } catch {
+            Output.error(errorText(error))
+            return 1
         }
     }
 

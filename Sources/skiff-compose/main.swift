@@ -1,4 +1,4 @@
-import Glibc
+import ArgumentParser
 
-// Placeholder until the commands land.
-exit(0)
+// `skiff compose`: `skiff` execs this with the rest of its command line.
+ComposeCommand.main()

@@ -29,7 +29,7 @@ enum RegistryServeCommand {
         arguments: .none, run: { try run($0, command: "gc") })
 
     static func run(_ inv: Invocation, command: String) throws {
-        guard let server = locate() else {
+        guard let server = HelperExecutable.locate("skiff-registry") else {
             throw CLIError("skiff-registry was not found next to skiff or in PATH")
         }
         var argv = [server, command]
@@ -37,25 +37,6 @@ enum RegistryServeCommand {
             if let value = inv.flags.string(name) { argv += ["--\(name)", value] }
         }
         for name in ["anonymous-pull", "read-only", "debug", "dry-run"] where inv.flags.bool(name) { argv.append("--\(name)") }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        execv(server, &cArgs)
-        let err = errno
-        for p in cArgs { free(p) }
-        throw CLIError("cannot run \(server): \(String(cString: strerror(err)))")
-    }
-
-    /// skiff-registry beside /proc/self/exe, else in PATH.
-    static func locate() -> String? {
-        var dirs: [String] = []
-        if let exe = FileSystem.readLink("/proc/self/exe"), let slash = exe.lastIndex(of: "/") {
-            dirs.append(String(exe[..<slash]))
-        }
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-        dirs += path.split(separator: ":").map { $0.isEmpty ? "." : String($0) }
-        for dir in dirs {
-            let candidate = dir + "/skiff-registry"
-            if access(candidate, X_OK) == 0, FileSystem.isRegularFile(candidate) { return candidate }
-        }
-        return nil
+        try HelperExecutable.exec(argv)
     }
 }
