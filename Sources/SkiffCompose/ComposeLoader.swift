@@ -15,6 +15,13 @@ public struct LoadOptions: Sendable {
     public var environment: [String: String] = [:]
     /// The directory relative paths in `files` are read from.
     public var workingDirectory: String = "."
+    /// Services named on the command line: they and their depends_on closure are enabled
+    /// whatever their profiles.
+    public var services: [String] = []
+    /// Print docker compose's warnings (unset variables) to stderr as they happen.
+    public var printWarnings: Bool = true
+    /// What `-` reads; nil: the process's standard input.
+    public var stdin: String?
 
     public init() {}
 }
@@ -29,4 +36,6 @@ public struct ComposeProject: Sendable {
     public var model: ComposeValue
     /// The environment interpolation used (the env files under the process environment).
     public var environment: [String: String]
+    /// Warnings given while loading (`The "X" variable is not set. Defaulting to a blank string.`).
+    public var warnings: [String] = []
 }
