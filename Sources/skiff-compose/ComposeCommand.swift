@@ -14,21 +14,55 @@ struct ComposeCommand: ParsableCommand {
             Config.self, List.self, Top.self, Port.self, Images.self, Version.self, Create.self,
         ])
 
-    @OptionGroup var project: ProjectOptions
 }
 
-/// The options every compose command takes: where the project is and which daemon to use.
-struct ProjectOptions: ParsableArguments {
-    @Option(name: .long, help: .hidden) var host: String?
-    @Option(name: [.short, .customLong("file")], help: "Compose configuration files") var file: [String] = []
-    @Option(name: [.short, .customLong("project-name")], help: "Project name") var projectName: String?
-    @Option(name: .customLong("project-directory"), help: "Specify an alternate working directory (default: the path of the first Compose file)")
+/// The options before the command (`skiff compose -f a.yaml -p app up`): where the project
+/// is and which daemon to use. Parsed by hand before ArgumentParser sees the command, so a
+/// command's own `-f` or `-p` (logs --follow, run --publish) never collides with them.
+struct ProjectOptions: Sendable {
+    var host: String?
+    var file: [String] = []
+    var projectName: String?
     var projectDirectory: String?
-    @Option(name: .customLong("env-file"), help: "Specify an alternate environment file") var envFile: [String] = []
-    @Option(name: .customLong("profile"), help: "Specify a profile to enable") var profile: [String] = []
-    @Option(name: .customLong("ansi"), help: "Control when to print ANSI control characters (\"never\"|\"always\"|\"auto\")") var ansi: String = "auto"
-    @Option(name: .customLong("progress"), help: "Set type of progress output (auto, tty, plain, quiet)") var progress: String?
-    @Option(name: .customLong("parallel"), help: "Control max parallelism, -1 for unlimited") var parallel: Int = -1
+    var envFile: [String] = []
+    var profile: [String] = []
+    var ansi = "auto"
+    var progress: String?
+
+    /// The options and the rest of the command line (the command and its arguments).
+    static let parsed: (options: ProjectOptions, rest: [String]) = parse(Array(CommandLine.arguments.dropFirst()))
+    static var current: ProjectOptions { parsed.options }
+
+    static func parse(_ args: [String]) -> (ProjectOptions, [String]) {
+        var o = ProjectOptions()
+        var rest = args[...]
+        let valued: [String: WritableKeyPath<ProjectOptions, String?>] = [
+            "--host": \.host, "-H": \.host, "-p": \.projectName, "--project-name": \.projectName,
+            "--project-directory": \.projectDirectory, "--progress": \.progress,
+        ]
+        let lists: [String: WritableKeyPath<ProjectOptions, [String]>] = [
+            "-f": \.file, "--file": \.file, "--env-file": \.envFile, "--profile": \.profile,
+        ]
+        while let arg = rest.first, arg.hasPrefix("-"), arg != "-", arg != "--" {
+            var name = arg
+            var inline: String?
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                name = String(arg[..<eq])
+                inline = String(arg[arg.index(after: eq)...])
+            } else if !arg.hasPrefix("--"), arg.count > 2 {
+                name = String(arg.prefix(2))
+                inline = String(arg.dropFirst(2))
+            }
+            let takesValue = valued[name] != nil || lists[name] != nil || ["--ansi", "--parallel"].contains(name)
+            guard takesValue else { break }  // --help, --version and unknown flags: ArgumentParser's
+            rest.removeFirst()
+            guard let value = inline ?? rest.popFirst() else { break }
+            if let k = valued[name] { o[keyPath: k] = value }
+            if let k = lists[name] { o[keyPath: k].append(value) }
+            if name == "--ansi" { o.ansi = value }
+        }
+        return (o, Array(rest))
+    }
 
     /// The project as loaded from its files; `services` are enabled whatever their profiles.
     func load(services: [String] = []) throws -> ProjectSpec {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SkiffCLI
 import SkiffCompose
@@ -31,7 +32,7 @@ struct Resources {
             body["Name"] = .string(spec.name)
             body["Driver"] = .string(spec.driver ?? "bridge")
             body["CheckDuplicate"] = true
-            if spec.internal { body["Internal"] = true }
+            if spec.isInternal { body["Internal"] = true }
             if spec.attachable { body["Attachable"] = true }
             if spec.enableIPv6 { body["EnableIPv6"] = true }
             if !spec.driverOpts.isEmpty { body["Options"] = .object(JSONObject(spec.driverOpts.map { ($0.key, JSON.string($0.value)) })) }

@@ -1,4 +1,4 @@
 import ArgumentParser
 
 // `skiff compose`: `skiff` execs this with the rest of its command line.
-ComposeCommand.main()
+ComposeCommand.main(ProjectOptions.parsed.rest)

@@ -72,7 +72,7 @@ public struct NetworkSpec: Sendable {
     public var external = false
     public var driver: String?
     public var driverOpts: [(key: String, value: String)] = []
-    public var internal = false
+    public var isInternal = false
     public var attachable = false
     public var enableIPv6 = false
     public var labels: [(key: String, value: String)] = []
@@ -88,7 +88,7 @@ public struct NetworkSpec: Sendable {
         name = try d.string("name") ?? (external ? key : "\(project)_\(key)")
         driver = try d.string("driver")
         driverOpts = try d.stringPairs("driver_opts")
-        internal = try d.bool("internal") ?? false
+        isInternal = try d.bool("internal") ?? false
         attachable = try d.bool("attachable") ?? false
         enableIPv6 = try d.bool("enable_ipv6") ?? false
         labels = try d.stringPairs("labels")

@@ -81,6 +81,13 @@ public struct PortSpec: Sendable, Equatable {
     public var published: String?
     public var hostIP: String?
     public var proto: String = "tcp"
+
+    public init(target: Int, published: String? = nil, hostIP: String? = nil, proto: String = "tcp") {
+        self.target = target
+        self.published = published
+        self.hostIP = hostIP
+        self.proto = proto
+    }
 }
 
 public struct MountSpec: Sendable, Equatable {

@@ -8,7 +8,7 @@ import SkiffCompose
 struct Down: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop and remove containers, networks")
 
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("volumes")], help: "Remove named volumes declared in the \"volumes\" section of the Compose file and anonymous volumes attached to containers")
     var volumes = false
     @Option(name: .customLong("rmi"), help: "Remove images used by services. \"local\" remove only images that don't have a custom tag (\"local\"|\"all\")") var rmi: String?

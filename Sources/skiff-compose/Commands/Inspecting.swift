@@ -5,7 +5,7 @@ import SkiffCompose
 
 struct PS: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("all")], help: "Show all stopped containers (including those created by the run command)") var all = false
     @Flag(name: [.short, .customLong("quiet")], help: "Only display IDs") var quiet = false
     @Flag(name: .customLong("services"), help: "Display services") var servicesOnly = false
@@ -104,9 +104,9 @@ func ports(_ c: ProjectContainer) -> String {
 
 struct Logs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "View output from containers")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("follow")], help: "Follow log output") var follow = false
-    @Option(name: [.short, .customLong("tail")], help: "Number of lines to show from the end of the logs for each container") var tail = "all"
+    @Option(name: [.customShort("n"), .customLong("tail")], help: "Number of lines to show from the end of the logs for each container") var tail = "all"
     @Flag(name: [.short, .customLong("timestamps")], help: "Show timestamps") var timestamps = false
     @Option(name: .customLong("since"), help: "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)") var since: String?
     @Option(name: .customLong("until"), help: "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)") var until: String?
@@ -144,7 +144,7 @@ struct Logs: ParsableCommand {
 
 struct Top: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Display the running processes")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Argument var services: [String] = []
 
     func run() throws {
@@ -163,7 +163,7 @@ struct Top: ParsableCommand {
 
 struct Port: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the public port for a port binding")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Option(name: .customLong("protocol"), help: "tcp or udp") var proto = "tcp"
     @Option(name: .customLong("index"), help: "Index of the container if service has multiple replicas") var index = 1
     @Argument var service: String
@@ -186,7 +186,7 @@ struct Port: ParsableCommand {
 
 struct Images: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List images used by the created containers")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("quiet")], help: "Only display IDs") var quiet = false
     @Option(name: .customLong("format"), help: "Format the output. Values: [table | json]") var format = "table"
     @Argument var services: [String] = []
@@ -223,7 +223,7 @@ struct Images: ParsableCommand {
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List running compose projects")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("all")], help: "Show all stopped Compose projects") var all = false
     @Flag(name: [.short, .customLong("quiet")], help: "Only display IDs") var quiet = false
     @Option(name: .customLong("format"), help: "Format the output. Values: [table | json]") var format = "table"
@@ -268,7 +268,7 @@ struct List: ParsableCommand {
 
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the skiff compose version information")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: .customLong("short"), help: "Shows only Compose's version number") var short = false
     @Option(name: [.short, .customLong("format")], help: "Format the output. Values: [pretty | json]") var format = "pretty"
 

@@ -15,7 +15,7 @@ func selectContainers(_ project: ProjectOptions, _ services: [String], all: Bool
 
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Creates containers for a service")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: .customLong("build"), help: "Build images before starting containers") var build = false
     @Flag(name: .customLong("force-recreate"), help: "Recreate containers even if their configuration and image haven't changed") var forceRecreate = false
     @Flag(name: .customLong("no-recreate"), help: "If containers already exist, don't recreate them") var noRecreate = false
@@ -41,7 +41,7 @@ struct Create: ParsableCommand {
 
 struct Start: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Start services")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Argument var services: [String] = []
 
     func run() throws {
@@ -65,7 +65,7 @@ struct Start: ParsableCommand {
 
 struct Stop: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop services")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Option(name: [.short, .customLong("timeout")], help: "Specify a shutdown timeout in seconds") var timeout: Int?
     @Argument var services: [String] = []
 
@@ -83,7 +83,7 @@ struct Stop: ParsableCommand {
 
 struct Restart: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Restart service containers")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Option(name: [.short, .customLong("timeout")], help: "Specify a shutdown timeout in seconds") var timeout: Int?
     @Flag(name: .customLong("no-deps"), help: "Don't restart dependent services") var noDeps = false
     @Argument var services: [String] = []
@@ -102,7 +102,7 @@ struct Restart: ParsableCommand {
 
 struct Kill: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Force stop service containers")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Option(name: [.short, .customLong("signal")], help: "SIGNAL to send to the container") var signal = "SIGKILL"
     @Flag(name: .customLong("remove-orphans"), help: "Remove containers for services not defined in the Compose file") var removeOrphans = false
     @Argument var services: [String] = []
@@ -121,7 +121,7 @@ struct Kill: ParsableCommand {
 
 struct Pause: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Pause services")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Argument var services: [String] = []
 
     func run() throws {
@@ -138,7 +138,7 @@ struct Pause: ParsableCommand {
 
 struct Unpause: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Unpause services")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Argument var services: [String] = []
 
     func run() throws {
@@ -155,7 +155,7 @@ struct Unpause: ParsableCommand {
 
 struct Remove: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Removes stopped service containers")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("force")], help: "Don't ask to confirm removal") var force = false
     @Flag(name: [.short, .customLong("stop")], help: "Stop the containers, if required, before removing") var stop = false
     @Flag(name: [.short, .customLong("volumes")], help: "Remove any anonymous volumes attached to containers") var volumes = false

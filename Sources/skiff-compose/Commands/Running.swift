@@ -5,7 +5,7 @@ import SkiffCompose
 
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Execute a command in a running container")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("detach")], help: "Detached mode: Run command in the background") var detach = false
     @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation. By default a TTY is allocated when the input is a terminal") var noTTY = false
     @Option(name: [.short, .customLong("env")], help: "Set environment variables") var env: [String] = []
@@ -39,7 +39,7 @@ struct Exec: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a one-off command on a service")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("detach")], help: "Run container in background and print container ID") var detach = false
     @Flag(name: .customLong("rm"), help: "Automatically remove the container when it exits") var rm = false
     @Option(name: .customLong("name"), help: "Assign a name to the container") var name: String?
@@ -51,7 +51,7 @@ struct Run: ParsableCommand {
     @Option(name: [.short, .customLong("volume")], help: "Bind mount a volume") var volume: [String] = []
     @Option(name: [.short, .customLong("publish")], help: "Publish a container's port(s) to the host") var publish: [String] = []
     @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation (default: auto-detected)") var noTTY = false
-    @Flag(name: [.short, .customLong("interactive")], help: "Keep STDIN open even if not attached") var interactive = true
+    @Flag(name: [.short, .customLong("interactive")], inversion: .prefixedNo, help: "Keep STDIN open even if not attached") var interactive = true
     @Flag(name: .customLong("no-deps"), help: "Don't start linked services") var noDeps = false
     @Flag(name: .customLong("service-ports"), help: "Run command with all service's ports enabled and mapped to the host") var servicePorts = false
     @Flag(name: .customLong("build"), help: "Build image before starting container") var build = false
@@ -134,7 +134,7 @@ extension PortSpec {
 
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Build or rebuild services")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Option(name: .customLong("build-arg"), help: "Set build-time variables for services") var buildArg: [String] = []
     @Flag(name: .customLong("no-cache"), help: "Do not use cache when building the image") var noCache = false
     @Flag(name: .customLong("pull"), help: "Always attempt to pull a newer version of the image") var pull = false
@@ -156,7 +156,7 @@ struct Build: ParsableCommand {
 
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Pull service images")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("quiet")], help: "Pull without printing progress information") var quiet = false
     @Flag(name: .customLong("ignore-pull-failures"), help: "Pull what it can and ignores images with pull failures") var ignoreFailures = false
     @Flag(name: .customLong("ignore-buildable"), help: "Ignore images that can be built") var ignoreBuildable = false
@@ -181,7 +181,7 @@ struct Pull: ParsableCommand {
 
 struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Push service images")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: .customLong("ignore-push-failures"), help: "Push what it can and ignores images with push failures") var ignoreFailures = false
     @Flag(name: [.short, .customLong("quiet")], help: "Push without printing progress information") var quiet = false
     @Argument var services: [String] = []
@@ -205,7 +205,7 @@ struct Push: ParsableCommand {
 
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Parse, resolve and render compose file in canonical format")
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("quiet")], help: "Only validate the configuration, don't print anything") var quiet = false
     @Flag(name: .customLong("services"), help: "Print the service names, one per line") var servicesOnly = false
     @Flag(name: .customLong("volumes"), help: "Print the volume names, one per line") var volumesOnly = false

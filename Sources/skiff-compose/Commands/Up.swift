@@ -8,7 +8,7 @@ import SkiffCompose
 struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create and start containers")
 
-    @OptionGroup var project: ProjectOptions
+    var project: ProjectOptions { .current }
     @Flag(name: [.short, .customLong("detach")], help: "Detached mode: Run containers in the background") var detach = false
     @Flag(name: .customLong("build"), help: "Build images before starting containers") var build = false
     @Flag(name: .customLong("no-build"), help: "Don't build an image, even if it's policy") var noBuild = false
