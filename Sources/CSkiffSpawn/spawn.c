@@ -623,7 +623,6 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     if (cfg->clone_flags & CLONE_NEWNET) bring_up_loopback(cfg);
 
     int peer = -1;
-    int proc_fd_dir = -1;
     if (cfg->rootfs != NULL) {
         // 6. Nothing we mount propagates back to the host.
         if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(cfg, SKIFF_STEP_ROOT_PROPAGATION, errno, "make / a recursive slave", NULL);
@@ -647,13 +646,6 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
             int cwdfd = open_or_create_in_root(rootfd, cfg->cwd, 'd');
             if (cwdfd < 0) fail(cfg, SKIFF_STEP_CWD, errno, "create ", cfg->cwd);
             close(cwdfd);
-        }
-
-        // Keep a handle on our own fd table in the host's /proc, for the
-        // exec fifo once / is the container's.
-        if (cfg->exec_fifo_fd >= 0) {
-            proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-            if (proc_fd_dir < 0) fail(cfg, SKIFF_STEP_WAIT_START, errno, "open /proc/self/fd", NULL);
         }
 
         // 11. prestart and createRuntime hooks run in the parent now; it
@@ -686,10 +678,6 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
             fail(cfg, SKIFF_STEP_READONLY_ROOT, errno, "remount / read-only", NULL);
     } else {
         if (cfg->terminal) peer = setup_console(cfg, -1);
-        if (cfg->exec_fifo_fd >= 0) {
-            proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-            if (proc_fd_dir < 0) fail(cfg, SKIFF_STEP_WAIT_START, errno, "open /proc/self/fd", NULL);
-        }
     }
 
     // 17. Names.
@@ -750,18 +738,18 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     send_step(cfg, SKIFF_STEP_READY);
 
     // 27. Wait for `start`: a reader on the exec fifo, or the parent's go.
+    // The fifo is opened by name in its (0711) state directory: the process
+    // may by now be a user without CAP_DAC_OVERRIDE, and, not dumpable, it
+    // could not reopen an fd through /proc/self/fd.
     if (cfg->exec_fifo_fd >= 0) {
-        char name[16];
-        snprintf(name, sizeof name, "%d", cfg->exec_fifo_fd);
         int fifo;
         do {
-            fifo = openat(proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
+            fifo = openat(cfg->exec_fifo_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
         } while (fifo < 0 && errno == EINTR);
         if (fifo < 0) fail(cfg, SKIFF_STEP_WAIT_START, errno, "open exec fifo", NULL);
         if (write(fifo, "0", 1) != 1) fail(cfg, SKIFF_STEP_WAIT_START, errno, "write exec fifo", NULL);
         close(fifo);
         close(cfg->exec_fifo_fd);
-        close(proc_fd_dir);
     } else {
         wait_step(cfg, SKIFF_STEP_WAIT_START);
     }

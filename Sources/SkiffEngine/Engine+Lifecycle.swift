@@ -100,7 +100,8 @@ extension Engine {
             let started = try MonitorConnection.call(socketPath(id), "start")
             guard started == "ok" else {
                 watch.close()
-                let message = started.hasPrefix("error ") ? String(started.dropFirst(6)) : "monitor: \(started)"
+                let message = started.hasPrefix("error ") ? String(started.dropFirst(6))
+                    : started.isEmpty ? "monitor: the container's process ended before it was started" : "monitor: \(started)"
                 settleFailedStart(&container, message: message)
                 throw EngineError(.invalid, "failed to create task for container: \(message)")
             }

@@ -295,9 +295,11 @@ public struct Runtime: Sendable {
             switch mode {
             case .create:
                 let fifo = store.fifoPath(id)
-                guard mkfifo(fifo, 0o622) == 0 else { throw RuntimeError.system("create", "mkfifo \(fifo)") }
-                let fd = open(fifo, SKIFF_O_PATH | O_CLOEXEC)
-                guard fd >= 0 else { throw RuntimeError.system("create", "open \(fifo)") }
+                // 0622 whatever the umask: the process may be a user without CAP_DAC_OVERRIDE.
+                guard mkfifo(fifo, 0o622) == 0, chmod(fifo, 0o622) == 0 else { throw RuntimeError.system("create", "mkfifo \(fifo)") }
+                // The child opens it by name in its directory (see skiff_spawn.h).
+                let fd = open(store.directory(id), SKIFF_O_PATH | O_DIRECTORY | O_CLOEXEC)
+                guard fd >= 0 else { throw RuntimeError.system("create", "open \(store.directory(id))") }
                 closeAfterSpawn.append(fd)
                 io.execFifoFD = fd
                 if plan.terminal {

@@ -276,3 +276,28 @@ def test_dev_has_standard_devices(runtime, bundle, cid):
     assert lines[6:10] == ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"], r
     assert lines[10:12] == ["ptmx", "4"], r
     assert sorted(lines[12:]) == ["/dev/mqueue mqueue", "/dev/pts devpts", "/dev/shm tmpfs"], r
+
+
+def test_create_start_as_a_user_without_capabilities(runtime, reference, bundle):
+    """create then start (the exec fifo path) as uid 1000 with no capability
+    at all, under the usual umask 022: the process can still open its exec
+    fifo (0622 whatever the umask, opened by name in its 0711 directory, as
+    it is not dumpable and has no CAP_DAC_OVERRIDE).  Was: `open exec fifo:
+    Permission denied` after create, so `start` found the container stopped."""
+    def nobody(c):
+        c["process"]["user"] = {"uid": 1000, "gid": 1000}
+        c["process"]["capabilities"] = {k: [] for k in ("bounding", "effective", "permitted", "inheritable", "ambient")}
+    old = os.umask(0o022)
+    try:
+        for rt in (runtime, reference):
+            cid = ocitest.new_id()
+            b = bundle(["sh", "-c", "id -u > /tmp/who; sleep 0.2"], mutate=nobody)
+            r = rt.create(b, cid)
+            assert r.rc == 0, r
+            try:
+                r = rt.start(cid)
+                assert r.rc == 0, (rt.name, r)
+            finally:
+                rt.delete(cid, force=True)
+    finally:
+        os.umask(old)

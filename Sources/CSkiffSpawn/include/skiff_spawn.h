@@ -164,7 +164,7 @@ struct skiff_spawn_config {
     int seccomp_listener_fd;        // >= 0: NEW_LISTENER, send the listener fd here
 
     // Start.
-    int exec_fifo_fd;               // O_PATH fd of exec.fifo; -1: wait for the parent's go
+    int exec_fifo_fd;               // O_PATH fd of the directory holding exec.fifo; -1: wait for the parent's go
     int preserve_fds;               // keep fds 3 .. 3+n-1 open across exec
     int stdio_fds[3];               // >= 3: becomes the process's fd 0, 1, 2; -1: inherited
     dev_t self_exe_dev;             // the runtime binary, refused as the container's program
