@@ -26,7 +26,7 @@ enum ComposeYAML {
             throw ComposeError("\(file): \(error)")
         }
         guard let node else { return .null }
-        var budget = 5_000_000
+        var budget = 1_000_000
         return try convert(node, file: file, budget: &budget)
     }
 
