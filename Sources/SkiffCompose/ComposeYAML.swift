@@ -61,7 +61,7 @@ enum ComposeYAML {
             var out = ComposeMapping()
             var merged: [ComposeMapping] = []
             for (k, v) in map {
-                if case .scalar(let ks) = k, ks.tag.rawValue == Tag.Name.merge.rawValue {
+                if case .scalar = k, k.tag.rawValue == Tag.Name.merge.rawValue {
                     // `<<: *anchor` or `<<: [*a, *b]`: keys not set here, earlier sources first.
                     let value = try convert(v, file: file, budget: &budget)
                     switch value {
@@ -103,7 +103,8 @@ enum ComposeYAML {
 
     private static func scalar(_ s: Node.Scalar, file: String) throws -> ComposeValue {
         let text = s.string
-        switch s.tag.rawValue {
+        // Node's `tag` resolves an implicit tag with our resolver (a Scalar's own does not).
+        switch Node.scalar(s).tag.rawValue {
         case Tag.Name.null.rawValue:
             return .null
         case Tag.Name.bool.rawValue:
