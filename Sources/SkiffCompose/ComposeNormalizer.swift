@@ -288,7 +288,7 @@ struct ComposeNormalizer {
         if s["container_name"] != nil {
             let scale = s["scale"]?.int ?? s["deploy"]?["replicas"]?.int ?? 1
             if scale > 1 {
-                throw ComposeError("services.\(name): can't set container_name and \(name) as container name must be unique: invalid compose project")
+                throw ComposeError("services.\(name): can't set container_name and scale as container name must be unique: invalid compose project")
             }
         }
 
@@ -350,13 +350,14 @@ struct ComposeNormalizer {
             return try shortPorts(spec)
         case .mapping(let m):
             var out = ComposeMapping()
+            if let n = m["name"]?.scalarText { out["name"] = .string(n) }
             out["mode"] = .string(m["mode"]?.scalarText ?? "ingress")
-            guard let t = m["target"]?.scalarText, let target = Int(t) else {
+            if let h = m["host_ip"]?.scalarText { out["host_ip"] = .string(h) }
+            guard let t = m["target"]?.scalarText, let target = Int(t), (0...65535).contains(target) else {
                 throw ComposeError("invalid target port")
             }
             out["target"] = .int(target)
             if let p = m["published"]?.scalarText, !p.isEmpty { out["published"] = .string(p) }
-            if let h = m["host_ip"]?.scalarText { out["host_ip"] = .string(h) }
             out["protocol"] = .string(m["protocol"]?.scalarText ?? "tcp")
             for (k, v) in m.entries where out[k] == nil && k != "target" && k != "published" { out[k] = v }
             return [.mapping(out)]
