@@ -263,15 +263,22 @@ enum YAMLWriter {
             return true
         default: break
         }
-        // Numbers of any YAML 1.1/1.2 flavour, and sexagesimal-looking `1:20`, dates.
-        let numberish = s.unicodeScalars.allSatisfy { "0123456789+-._:eExXoObBabcdefABCDEF".unicodeScalars.contains($0) }
-        if numberish, s.unicodeScalars.contains(where: { ("0"..."9").contains($0) }) || s.lowercased().contains("inf") || s.lowercased().contains("nan") {
-            if Double(s) != nil || Int(s) != nil { return true }
-            if s.hasPrefix("0x") || s.hasPrefix("0o") || s.hasPrefix("0b") || s.hasPrefix("+") || s.hasPrefix(".") { return true }
-            if s.first?.isNumber == true && (s.contains(":") == false) { return true }
+        // Numbers of any YAML 1.1/1.2 flavour (also `1_000`, `0x1F`, sexagesimal `1:20`) and
+        // dates, so that no reader takes them for anything but text.
+        let lower = s.lowercased()
+        if [".inf", "+.inf", "-.inf", ".nan", "inf", "nan", "+inf", "-inf", "infinity"].contains(lower) { return true }
+        let plain = s.replacingOccurrences(of: "_", with: "")
+        if Int(plain) != nil || Double(plain) != nil { return true }
+        let body = plain.hasPrefix("+") || plain.hasPrefix("-") ? String(plain.dropFirst()) : plain
+        for (prefix, digits) in [("0x", "0123456789abcdefABCDEF"), ("0o", "01234567"), ("0b", "01")] where body.hasPrefix(prefix) {
+            if body.count > 2, body.dropFirst(2).allSatisfy(digits.contains) { return true }
         }
-        let l = s.lowercased()
-        if [".inf", "+.inf", "-.inf", ".nan"].contains(l) { return true }
+        if let f = body.first, f.isASCII, f.isNumber, body.contains(":"),
+           body.allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == ":" || $0 == "." }) {
+            return true
+        }
+        let chars = Array(s)
+        if chars.count >= 8, chars[0..<4].allSatisfy({ $0.isASCII && $0.isNumber }), chars[4] == "-" { return true }
         return false
     }
 
