@@ -63,6 +63,7 @@ public enum ComposeLoader {
             file = try ctx.applyExtends(file, filePath: f, fileDir: f == "-" ? workingDirectory : Paths.dirname(f))
             file = ctx.rebaseFile(file, dir: projectDir)
             model = i == 0 ? file : ComposeMerge.mergeFiles(model, file)
+            model = ctx.applyMergeTags(of: f, file: file, to: model)
         }
 
         // Project name.
@@ -142,6 +143,8 @@ struct Context {
     var warnings: [String] = []
     /// Files already read for `extends`, by absolute path (interpolated and validated).
     var cache: [String: ComposeValue] = [:]
+    /// Each file's `!reset` and `!override` places, by absolute path.
+    var mergeTags: [String: ComposeYAML.MergeTags] = [:]
 
     init(options: LoadOptions) { self.options = options }
 
@@ -166,7 +169,9 @@ struct Context {
             }
             text = s
         }
-        let parsed = try ComposeYAML.parse(text, file: display)
+        var tags = ComposeYAML.MergeTags()
+        let parsed = try ComposeYAML.parse(text, file: display, tags: &tags)
+        mergeTags[path] = tags
         guard case .mapping = parsed else {
             throw ComposeError("\(display): top-level object must be a mapping")
         }
@@ -190,6 +195,20 @@ struct Context {
         let validated = try ComposeSchema.validate(interpolated, file: display)
         cache[path] = validated
         return validated
+    }
+
+    /// After merging `file` into `model`: `!override` places take the file's value whole,
+    /// `!reset` places lose what earlier files set.
+    func applyMergeTags(of path: String, file: ComposeValue, to model: ComposeValue) -> ComposeValue {
+        guard let tags = mergeTags[path] else { return model }
+        var model = model
+        for p in tags.override {
+            if let v = file.value(at: p) { model.setValue(v, at: p) }
+        }
+        for p in tags.reset where !p.contains(where: { $0.hasPrefix("[") }) {
+            model.setValue(nil, at: p)
+        }
+        return model
     }
 
     // MARK: extends
@@ -290,6 +309,7 @@ struct Context {
                 f = try sub.applyExtends(f, filePath: p, fileDir: Paths.dirname(p))
                 f = sub.rebaseFile(f, dir: subDir)
                 included = i == 0 ? f : ComposeMerge.mergeFiles(included, f)
+                included = sub.applyMergeTags(of: p, file: f, to: included)
             }
             for w in sub.warnings where !warnings.contains(w) { warnings.append(w) }
             for kind in Self.resourceKinds {

@@ -15,8 +15,20 @@ enum ComposeYAML {
         return r
     }()
 
+    /// Where a document used compose's merge tags: `!reset` (the value is dropped, and the
+    /// merge removes what earlier files set there) and `!override` (replaces, not merges).
+    struct MergeTags: Sendable {
+        var reset: [[String]] = []
+        var override: [[String]] = []
+    }
+
     /// Parses one document; `file` names it in errors. An empty document is `.null`.
     static func parse(_ text: String, file: String) throws -> ComposeValue {
+        var tags = MergeTags()
+        return try parse(text, file: file, tags: &tags)
+    }
+
+    static func parse(_ text: String, file: String, tags: inout MergeTags) throws -> ComposeValue {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, resolver)
@@ -27,7 +39,7 @@ enum ComposeYAML {
         }
         guard let node else { return .null }
         var budget = 1_000_000
-        return try convert(node, file: file, budget: &budget)
+        return try convert(node, file: file, budget: &budget, path: [], tags: &tags) ?? .null
     }
 
     private static func describe(_ e: YamlError) -> String {
@@ -44,9 +56,25 @@ enum ComposeYAML {
         }
     }
 
-    private static func convert(_ node: Node, file: String, budget: inout Int) throws -> ComposeValue {
+    /// nil: a `!reset` value, left out.
+    private static func convert(_ node: Node, file: String, budget: inout Int, path: [String], tags: inout MergeTags) throws -> ComposeValue? {
         budget -= 1
         if budget < 0 { throw ComposeError("\(file): yaml: document is too large (too many aliased nodes)") }
+        var node = node
+        switch node.tag.rawValue {
+        case "!reset":
+            tags.reset.append(path)
+            return nil
+        case "!override":
+            tags.override.append(path)
+            if case .scalar(var s) = node {
+                // The scalar itself resolves as if untagged.
+                s.tag = s.style == .plain || s.style == .any ? Tag(.implicit, resolver) : Tag(.str)
+                node = .scalar(s)
+            }
+        default:
+            break
+        }
         switch node {
         case .scalar(let s):
             return try scalar(s, file: file)
@@ -55,7 +83,9 @@ enum ComposeYAML {
         case .sequence(let seq):
             var out: [ComposeValue] = []
             out.reserveCapacity(seq.count)
-            for n in seq { out.append(try convert(n, file: file, budget: &budget)) }
+            for n in seq {
+                if let v = try convert(n, file: file, budget: &budget, path: path + ["[\(out.count)]"], tags: &tags) { out.append(v) }
+            }
             return .array(out)
         case .mapping(let map):
             var out = ComposeMapping()
@@ -63,7 +93,7 @@ enum ComposeYAML {
             for (k, v) in map {
                 if case .scalar = k, k.tag.rawValue == Tag.Name.merge.rawValue {
                     // `<<: *anchor` or `<<: [*a, *b]`: keys not set here, earlier sources first.
-                    let value = try convert(v, file: file, budget: &budget)
+                    let value = try convert(v, file: file, budget: &budget, path: path, tags: &tags) ?? .null
                     switch value {
                     case .mapping(let m): merged.append(m)
                     case .array(let items):
@@ -82,7 +112,9 @@ enum ComposeYAML {
                 if out[key] != nil {
                     throw ComposeError("\(file): yaml: mapping key \"\(key)\" already defined")
                 }
-                out[key] = try convert(v, file: file, budget: &budget)
+                if let value = try convert(v, file: file, budget: &budget, path: path + [key], tags: &tags) {
+                    out[key] = value
+                }
             }
             for m in merged {
                 for (k, v) in m.entries where out[k] == nil { out[k] = v }

@@ -196,3 +196,34 @@ import Testing
         #expect(t.error { $0.profiles = ["tools"] } == "service \"tools\" depends on undefined service \"helper\": invalid compose project")
     }
 }
+
+@Suite struct MergeTagTests {
+    @Test func resetAndOverride() throws {
+        let t = TempProject()
+        t.write("compose.yaml", """
+        services:
+          web:
+            image: a
+            ports: ["80:80", "443:443"]
+            environment: {A: "1", B: "2"}
+            dns: [1.1.1.1]
+            user: root
+        """)
+        t.write("override.yaml", """
+        services:
+          web:
+            ports: !reset []
+            environment: !override {C: "3"}
+            dns: !override [8.8.8.8]
+            user: !reset null
+            cpu_shares: !override 512
+        """)
+        let p = try t.load(["compose.yaml", "override.yaml"])
+        let web = p.model.at("services.web")!
+        #expect(web["ports"] == nil)
+        #expect(web["user"] == nil)
+        #expect(web["environment"] == .mapping(ComposeMapping([("C", .string("3"))])))
+        #expect(web["dns"] == .array([.string("8.8.8.8")]))
+        #expect(web["cpu_shares"] == .int(512))
+    }
+}
