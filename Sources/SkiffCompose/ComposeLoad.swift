@@ -5,7 +5,17 @@ public enum ComposeLoader {
     static let overrideNames = ["compose.override.yaml", "compose.override.yml", "docker-compose.override.yml", "docker-compose.override.yaml"]
 
     /// Reads, interpolates, validates, merges, extends, includes, filters by profile and
-    /// normalises a Compose project into `docker compose config`'s shapes.
+    /// normalises a Compose project into `docker compose config`'s shapes:
+    ///
+    /// 1. files: `options.files`, else COMPOSE_FILE, else compose.yaml & co. found in the
+    ///    working directory or its parents (with compose.override.yaml & co. next to it);
+    /// 2. the interpolation environment: the env files (or `<project>/.env`) under
+    ///    `options.environment`;
+    /// 3. each file parsed, interpolated, validated against the Compose schema, its `include`s
+    ///    and `extends` resolved and its relative paths made absolute, then merged in order;
+    /// 4. services filtered by profile, then normalised (see `ComposeNormalizer`).
+    ///
+    /// Every failure is a `ComposeError` whose description is docker compose's message.
     public static func load(_ options: LoadOptions) throws -> ComposeProject {
         var ctx = Context(options: options)
         let workingDirectory = Paths.absolute(options.workingDirectory, relativeTo: FileManager.default.currentDirectoryPath)
@@ -19,12 +29,15 @@ public enum ComposeLoader {
         }
         var projectDirectory = options.projectDirectory.map { Paths.absolute($0, relativeTo: workingDirectory) }
         if files.isEmpty {
-            // A .env next to where we are may name the files.
-            let dotenv = Paths.join(projectDirectory ?? workingDirectory, ".env")
-            if options.envFiles.isEmpty, Paths.isFile(dotenv),
-               let pairs = try? Dotenv.read(path: dotenv, env: processEnv),
-               let cf = pairs.last(where: { $0.0 == "COMPOSE_FILE" })?.1, !cf.isEmpty {
-                files = splitFileList(cf, env: processEnv)
+            // The env files (or a .env where we are) may name the files.
+            let candidates = options.envFiles.isEmpty
+                ? [Paths.join(projectDirectory ?? workingDirectory, ".env")]
+                : options.envFiles.map { Paths.absolute($0, relativeTo: workingDirectory) }
+            for f in candidates where Paths.isFile(f) {
+                if let pairs = try? Dotenv.read(path: f, env: processEnv),
+                   let cf = pairs.last(where: { $0.0 == "COMPOSE_FILE" })?.1, !cf.isEmpty {
+                    files = splitFileList(cf, env: processEnv)
+                }
             }
         }
         var absoluteFiles: [String] = []
@@ -184,13 +197,10 @@ struct Context {
             throw ComposeError("\(display): \(e.description)")
         }
         for name in interpolator.unset {
-            let w = "The \"\(name)\" variable is not set. Defaulting to a blank string."
-            if !warnings.contains(w) {
-                warnings.append(w)
-                if options.printWarnings {
-                    FileHandle.standardError.write(Data("WARN[0000] \(w)\n".utf8))
-                }
-            }
+            warn("The \"\(name)\" variable is not set. Defaulting to a blank string.")
+        }
+        if parsed["version"] != nil {
+            warn("\(display): the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion")
         }
         let validated = try ComposeSchema.validate(interpolated, file: display)
         cache[path] = validated
@@ -209,6 +219,15 @@ struct Context {
             model.setValue(nil, at: p)
         }
         return model
+    }
+
+    /// Records a warning once and prints it as docker compose does (`WARN[0000] …` on stderr).
+    mutating func warn(_ w: String) {
+        guard !warnings.contains(w) else { return }
+        warnings.append(w)
+        if options.printWarnings {
+            FileHandle.standardError.write(Data("WARN[0000] \(w)\n".utf8))
+        }
     }
 
     // MARK: extends

@@ -38,7 +38,7 @@ enum ComposeYAML {
             throw ComposeError("\(file): \(error)")
         }
         guard let node else { return .null }
-        var budget = 1_000_000
+        var budget = 250_000
         return try convert(node, file: file, budget: &budget, path: [], tags: &tags) ?? .null
     }
 
