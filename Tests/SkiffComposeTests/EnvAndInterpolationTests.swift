@@ -121,3 +121,20 @@ import Testing
         #expect(p.model.at("services.web.scale") == .int(1))
     }
 }
+
+@Suite struct DotenvEdgeTests {
+    func parse(_ text: String) throws -> [String: String] {
+        Dictionary(try Dotenv.parse(text, file: ".env", env: [:]), uniquingKeysWith: { $1 })
+    }
+
+    @Test func escapesAndKeys() throws {
+        let v = try parse("A='it\\'s'\nB=\"q\\\"x\\$y\"\nC=tab\t#not stripped\nD.E-F[0]=ok\n")
+        #expect(v["A"] == "it's")
+        #expect(v["B"] == "q\"x$y")
+        #expect(v["C"] == "tab\t#not stripped")
+        #expect(v["D.E-F[0]"] == "ok")
+        #expect(throws: ComposeError.self) { try parse("A B=1\n") }
+        #expect(throws: ComposeError.self) { try parse("A$=1\n") }
+        #expect(throws: ComposeError.self) { try parse("=1\n") }
+    }
+}
