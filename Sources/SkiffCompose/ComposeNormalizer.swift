@@ -69,7 +69,7 @@ struct ComposeNormalizer {
         for (key, v) in declaredNetworks.entries {
             networks[key] = .mapping(resource(key, v))
         }
-        if !networks.isEmpty { out["networks"] = .mapping(networks) }
+        if !networks.isEmpty { out["networks"] = .mapping(Self.sorted(networks)) }
 
         // Volumes.
         let declaredVolumes = m["volumes"]?.mapping ?? ComposeMapping()
@@ -83,7 +83,7 @@ struct ComposeNormalizer {
         if !declaredVolumes.isEmpty {
             var volumes = ComposeMapping()
             for (key, v) in declaredVolumes.entries { volumes[key] = .mapping(resource(key, v)) }
-            out["volumes"] = .mapping(volumes)
+            out["volumes"] = .mapping(Self.sorted(volumes))
         }
 
         // Secrets and configs.
@@ -99,18 +99,21 @@ struct ComposeNormalizer {
             if !declared.isEmpty {
                 var res = ComposeMapping()
                 for (key, v) in declared.entries {
-                    var r = v.mapping ?? ComposeMapping()
-                    if r["external"]?.bool == true, r["name"] == nil { r["name"] = .string(key) }
+                    let r = resource(key, v)
+                    if kind == "secrets", r["external"]?.bool != true, r["file"] == nil, r["environment"] == nil {
+                        throw ComposeError("secret \"\(key)\" must declare either `file` or `environment`: invalid compose project")
+                    }
                     res[key] = .mapping(r)
                 }
-                out[kind] = .mapping(res)
+                out[kind] = .mapping(Self.sorted(res))
             }
         }
 
-        // Dependencies.
+        // Dependencies and consistency.
         var final = ComposeMapping()
         for (name, svc) in normalized.entries {
             guard var sm = svc.mapping else { continue }
+            try checkConsistency(name, sm, services: normalized)
             if let deps = sm["depends_on"]?.mapping {
                 var kept = ComposeMapping()
                 for (dep, spec) in deps.entries {
@@ -128,6 +131,10 @@ struct ComposeNormalizer {
         return .mapping(out)
     }
 
+    static func sorted(_ m: ComposeMapping) -> ComposeMapping {
+        ComposeMapping(m.entries.sorted { $0.key < $1.key })
+    }
+
     /// A top-level network or volume: null → mapping; `name` defaulted to `<project>_<key>`, or
     /// to the key for external ones.
     private func resource(_ key: String, _ v: ComposeValue) -> ComposeMapping {
@@ -139,6 +146,52 @@ struct ComposeNormalizer {
             r["name"] = .string("\(projectName)_\(key)")
         }
         return r
+    }
+
+    /// compose-go's consistency checks that need the whole project.
+    private func checkConsistency(_ name: String, _ s: ComposeMapping, services: ComposeMapping) throws {
+        if s["build"] == nil, (s["image"]?.scalarText ?? "").isEmpty, s["provider"] == nil {
+            throw ComposeError("service \"\(name)\" has neither an image nor a build context specified: invalid compose project")
+        }
+        if s["build"]?["dockerfile_inline"] != nil, s["build"]?["dockerfile"] != nil, s["build"]?["dockerfile"] != .string("Dockerfile") {
+            throw ComposeError("service \"\(name)\" declares mutualy exclusive dockerfile and dockerfile_inline: invalid compose project")
+        }
+        if let mode = s["network_mode"]?.scalarText {
+            if s["networks"] != nil {
+                throw ComposeError("service \(name) declares mutually exclusive `network_mode` and `networks`: invalid compose project")
+            }
+            if mode.hasPrefix("service:"), services[String(mode.dropFirst(8))] == nil {
+                let other = mode.dropFirst(8)
+                throw ComposeError("service \"\(other)\" not found for network_mode 'service:\(other)'")
+            }
+        }
+        if let first = s["healthcheck"]?["test"]?.array?.first?.scalarText, !["CMD", "CMD-SHELL", "NONE"].contains(first) {
+            throw ComposeError("healthcheck.test must start either by \"CMD\", \"CMD-SHELL\" or \"NONE\"")
+        }
+        let scale = s["scale"]?.int
+        let replicas = s["deploy"]?["replicas"]?.int
+        if let scale, let replicas, scale != replicas {
+            throw ComposeError("services.\(name): can't set distinct values on 'scale' and 'deploy.replicas': invalid compose project")
+        }
+        if let scale, scale < 0 { throw ComposeError("services.\(name).scale: must be greater than or equal to 0") }
+        if let replicas, replicas < 0 { throw ComposeError("services.\(name).deploy.replicas: must be greater than or equal to 0") }
+        if s["container_name"] != nil, (scale ?? replicas ?? 1) > 1 {
+            let attr = scale == nil ? "deploy.replicas" : "scale"
+            throw ComposeError("services.\(name): can't set container_name and \(attr) as container name must be unique: invalid compose project")
+        }
+        var mounts: [String: String] = [:]
+        for (i, t) in (s["tmpfs"]?.array ?? []).enumerated() {
+            let loc = "services.\(name).tmpfs[\(i)]"
+            let path = String((t.scalarText ?? "").split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            if let p = mounts[path] { throw ComposeError("\(loc): target \(path) already mounted as \(p)") }
+            mounts[path] = loc
+        }
+        for (i, v) in (s["volumes"]?.array ?? []).enumerated() {
+            let loc = "services.\(name).volumes[\(i)]"
+            guard let target = v["target"]?.scalarText else { continue }
+            if let p = mounts[target] { throw ComposeError("\(loc): target \(target) already mounted as \(p)") }
+            mounts[target] = loc
+        }
     }
 
     // MARK: a service
@@ -186,12 +239,12 @@ struct ComposeNormalizer {
         if let e = s["environment"] {
             for (k, v) in stringMapping(e, resolveBare: true).entries { env[k] = v }
         }
-        if s["environment"] != nil || !env.isEmpty { s["environment"] = .mapping(env) }
+        if s["environment"] != nil || !env.isEmpty { s["environment"] = .mapping(Self.sorted(env)) }
 
         for key in ["labels", "sysctls", "annotations"] {
-            if let v = s[key] { s[key] = .mapping(stringMapping(v, resolveBare: false, bareValue: .string(""))) }
+            if let v = s[key] { s[key] = .mapping(Self.sorted(stringMapping(v, resolveBare: false, bareValue: .string("")))) }
         }
-        if let v = s["extra_hosts"], let m = ComposeMerge.extraHostsToMapping(v) { s["extra_hosts"] = .mapping(m) }
+        if let v = s["extra_hosts"], let m = ComposeMerge.extraHostsToMapping(v) { s["extra_hosts"] = .mapping(Self.sorted(m)) }
 
         if let p = s["ports"]?.array {
             var out: [ComposeValue] = []
@@ -225,8 +278,8 @@ struct ComposeNormalizer {
         }
 
         // Networks.
-        if let n = s["networks"] {
-            s["networks"] = .mapping(ComposeMerge.namesToMapping(n) ?? ComposeMapping())
+        if let n = s["networks"], let m = ComposeMerge.namesToMapping(n), !m.isEmpty {
+            s["networks"] = .mapping(Self.sorted(m))
         } else if s["network_mode"] == nil {
             s["networks"] = .mapping(ComposeMapping([("default", .null)]))
         }
@@ -247,7 +300,7 @@ struct ComposeNormalizer {
                 }
             default: break
             }
-            s["depends_on"] = .mapping(out)
+            s["depends_on"] = .mapping(Self.sorted(out))
         }
 
         if var h = s["healthcheck"]?.mapping {
@@ -266,7 +319,7 @@ struct ComposeNormalizer {
                     out[k] = v
                 }
             }
-            s["ulimits"] = .mapping(out)
+            s["ulimits"] = .mapping(Self.sorted(out))
         }
 
         for (kind, prefix) in [("secrets", "/run/secrets/"), ("configs", "/")] {
@@ -284,12 +337,30 @@ struct ComposeNormalizer {
             })
         }
 
-        // container_name makes one container only.
-        if s["container_name"] != nil {
-            let scale = s["scale"]?.int ?? s["deploy"]?["replicas"]?.int ?? 1
-            if scale > 1 {
-                throw ComposeError("services.\(name): can't set container_name and scale as container name must be unique: invalid compose project")
+        if s["pull_policy"]?.scalarText == "if_not_present" { s["pull_policy"] = .string("missing") }
+
+        // Implicit dependencies: links, `service:` namespaces, volumes_from.
+        var implicit: [(String, Bool)] = []
+        for l in s["links"]?.array ?? [] {
+            guard let text = l.scalarText else { continue }
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            implicit.append((parts.count == 2 ? String(parts[0]) : text, true))
+        }
+        for ns in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
+            if let ref = s[ns]?.scalarText, ref.hasPrefix("service:") { implicit.append((String(ref.dropFirst(8)), true)) }
+        }
+        for v in s["volumes_from"]?.array ?? [] {
+            guard let text = v.scalarText, !text.hasPrefix("container:") else { continue }
+            implicit.append((String(text.split(separator: ":", omittingEmptySubsequences: false)[0]), false))
+        }
+        if !implicit.isEmpty {
+            var deps = s["depends_on"]?.mapping ?? ComposeMapping()
+            for (dep, restart) in implicit where deps[dep] == nil {
+                deps[dep] = .mapping(ComposeMapping([
+                    ("condition", .string("service_started")), ("required", .bool(true)), ("restart", .bool(restart)),
+                ]))
             }
+            s["depends_on"] = .mapping(Self.sorted(deps))
         }
 
         return .mapping(ComposeMapping(s.entries.sorted { $0.key < $1.key }))
@@ -329,8 +400,8 @@ struct ComposeNormalizer {
         case .mapping(var m):
             if m["context"] == nil { m["context"] = .string(projectDirectory) }
             if m["dockerfile"] == nil, m["dockerfile_inline"] == nil { m["dockerfile"] = .string("Dockerfile") }
-            if let a = m["args"] { m["args"] = .mapping(stringMapping(a, resolveBare: true)) }
-            if let l = m["labels"] { m["labels"] = .mapping(stringMapping(l, resolveBare: false, bareValue: .string(""))) }
+            if let a = m["args"] { m["args"] = .mapping(Self.sorted(stringMapping(a, resolveBare: true))) }
+            if let l = m["labels"] { m["labels"] = .mapping(Self.sorted(stringMapping(l, resolveBare: false, bareValue: .string("")))) }
             return .mapping(ComposeMapping(m.entries.sorted { $0.key < $1.key }))
         default:
             return b
@@ -447,6 +518,7 @@ struct ComposeNormalizer {
                 m["bind"] = .mapping(bind)
             }
             if m["read_only"]?.bool == false { m["read_only"] = nil }
+            if let t = m["target"]?.scalarText { m["target"] = .string(Paths.clean(t)) }
             return .mapping(ComposeMapping(m.entries.sorted { Self.volumeKeyOrder($0.key) < Self.volumeKeyOrder($1.key) }))
         default:
             throw ComposeError("invalid volume specification")
@@ -465,7 +537,7 @@ struct ComposeNormalizer {
         var m = ComposeMapping()
         if parts.count == 1 {
             m["type"] = .string("volume")
-            m["target"] = .string(parts[0])
+            m["target"] = .string(Paths.clean(parts[0]))
             m["volume"] = .mapping(ComposeMapping())
             return .mapping(m)
         }
@@ -474,7 +546,7 @@ struct ComposeNormalizer {
         let isBind = src.hasPrefix(".") || src.hasPrefix("/") || src.hasPrefix("~")
         m["type"] = .string(isBind ? "bind" : "volume")
         m["source"] = .string(isBind ? Paths.absolute(Paths.expandHome(src, home: home), relativeTo: projectDirectory) : src)
-        m["target"] = .string(dst)
+        m["target"] = .string(Paths.clean(dst))
         var bind = ComposeMapping()
         var vol = ComposeMapping()
         for mode in modes {

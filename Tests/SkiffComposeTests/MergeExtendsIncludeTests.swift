@@ -48,7 +48,7 @@ import Testing
         #expect(web.at("volumes.0.source") == .string(t.dir + "/b"))
         #expect(web["dns"] == .array([.string("1.1.1.1"), .string("8.8.8.8")]))
         #expect(web.at("depends_on.db.condition") == .string("service_healthy"))
-        #expect(web["networks"]?.mapping?.keys == ["front", "back"])
+        #expect(web["networks"]?.mapping?.keys == ["back", "front"])
         #expect(web.at("healthcheck.test") == .array([.string("CMD"), .string("b")]))
         #expect(web.at("healthcheck.interval") == .string("10s"))
     }

@@ -38,7 +38,7 @@ import Testing
         #expect(m.at("services.a.build") == map([("context", .string(t.dir + "/app")), ("dockerfile", .string("Dockerfile"))]))
         #expect(m.at("services.b.build.context") == .string(t.dir + "/ctx"))
         #expect(m.at("services.b.build.dockerfile") == .string("Other.Dockerfile"))
-        #expect(m.at("services.b.build.args") == map([("X", .string("1")), ("FROM_ENV", .string("e")), ("UNSET", .null)]))
+        #expect(m.at("services.b.build.args") == map([("FROM_ENV", .string("e")), ("UNSET", .null), ("X", .string("1"))]))
         #expect(m.at("services.b.build.labels") == map([("l", .string("1"))]))
         #expect(m.at("services.c.build.context") == .string(t.dir))
         #expect(m.at("services.c.build.args") == map([("N", .string("5"))]))
@@ -71,11 +71,11 @@ import Testing
             environment: [A=1, SET, "Q=x=y"]
         """, env: ["SET": "s"], files: ["a.env": "OVER=file\nONLY=file\n"])
         #expect(m.at("services.a.environment") == map([
-            ("OVER", .string("env")), ("ONLY", .string("file")), ("N", .string("1")), ("B", .string("true")),
+            ("B", .string("true")), ("N", .string("1")), ("ONLY", .string("file")), ("OVER", .string("env")),
             ("SET", .string("s")), ("UNSET", .null),
         ]))
         #expect(m.at("services.a.env_file") == nil)
-        #expect(m.at("services.b.environment") == map([("A", .string("1")), ("SET", .string("s")), ("Q", .string("x=y"))]))
+        #expect(m.at("services.b.environment") == map([("A", .string("1")), ("Q", .string("x=y")), ("SET", .string("s"))]))
         let t = TempProject()
         t.write("compose.yaml", "services:\n  a:\n    image: x\n    env_file: nope.env\n")
         #expect(t.error()?.contains("nope.env") == true)
@@ -210,12 +210,14 @@ import Testing
         #expect(m.at("services.b.networks.back.aliases") == .array([.string("bee")]))
         #expect(m.at("services.c.networks") == map([("default", .null)]))
         #expect(m.at("services.d.networks") == nil)
+        #expect(m.at("services.d.depends_on") == nil)
         #expect(m.at("services.a.depends_on") == map([("b", map([("condition", .string("service_started")), ("required", .bool(true))]))]))
         #expect(m.at("services.b.depends_on.c") == map([("condition", .string("service_healthy")), ("required", .bool(true)), ("restart", .bool(true))]))
+        // Sorted by key, as docker compose prints its maps.
         #expect(m.at("networks") == map([
+            ("back", map([("external", .bool(true)), ("name", .string("back"))])),
             ("default", map([("name", .string("proj_default"))])),
             ("front", map([("name", .string("proj_front"))])),
-            ("back", map([("external", .bool(true)), ("name", .string("back"))])),
             ("named", map([("name", .string("custom"))])),
         ]))
     }
@@ -265,12 +267,24 @@ import Testing
         #expect(t.error() == "service \"web\" depends on undefined service \"db\": invalid compose project")
         t.write("compose.yaml", "services:\n  web:\n    image: a\n    depends_on: {db: {condition: service_started, required: false}}\n")
         #expect(t.error() == nil)
+        t.write("compose.yaml", "services:\n  web:\n    build: .\n    network_mode: service:db\n")
+        #expect(t.error() == "service \"db\" not found for network_mode 'service:db'")
+        t.write("compose.yaml", "services:\n  web:\n    volumes: [/a]\n")
+        #expect(t.error() == "service \"web\" has neither an image nor a build context specified: invalid compose project")
+        t.write("compose.yaml", "services:\n  web:\n    image: a\n    network_mode: host\n    networks: [x]\nnetworks:\n  x: {}\n")
+        #expect(t.error()?.contains("mutually exclusive") == true)
+        t.write("compose.yaml", "services:\n  web:\n    image: a\n    healthcheck: {test: [curl]}\n")
+        #expect(t.error() == "healthcheck.test must start either by \"CMD\", \"CMD-SHELL\" or \"NONE\"")
+        t.write("compose.yaml", "services:\n  web:\n    image: a\n    volumes: [/x, \"./y:/x/\"]\n")
+        #expect(t.error() == "services.web.volumes[1]: target /x already mounted as services.web.volumes[0]")
+        t.write("compose.yaml", "services:\n  web:\n    image: a\n    secrets: [tok]\nsecrets:\n  tok: {name: x}\n")
+        #expect(t.error() == "secret \"tok\" must declare either `file` or `environment`: invalid compose project")
         t.write("compose.yaml", "services:\n  web:\n    image: a\n    secrets: [tok]\n")
         #expect(t.error() == "service \"web\" refers to undefined secret tok: invalid compose project")
         t.write("compose.yaml", "services:\n  web:\n    image: a\n    configs: [cfg]\n")
         #expect(t.error() == "service \"web\" refers to undefined config cfg: invalid compose project")
-        t.write("compose.yaml", "services:\n  web:\n    image: a\n    container_name: w\n    scale: 2\n")
-        #expect(t.error()?.contains("container_name") == true)
+        t.write("compose.yaml", "services:\n  web:\n    image: a\n    container_name: web1\n    scale: 2\n")
+        #expect(t.error() == "services.web: can't set container_name and scale as container name must be unique: invalid compose project")
     }
 
     @Test func projectNames() throws {
@@ -289,5 +303,39 @@ import Testing
         o.projectDirectory = "My App!"
         o.projectName = nil
         #expect(try ComposeLoader.load(o).workingDirectory == t.dir + "/My App!")
+    }
+}
+
+@Suite struct ImplicitDependencyTests {
+    @Test func linksNamespacesVolumesFrom() throws {
+        let t = TempProject()
+        t.write("compose.yaml", """
+        services:
+          app:
+            image: a
+            links: ["db:database"]
+            network_mode: service:net
+            volumes_from: [store, "container:other"]
+            pull_policy: if_not_present
+          db: {image: d}
+          net: {image: n}
+          store: {image: s}
+        secrets:
+          s: {file: ./x, name: given}
+        configs:
+          c: {content: x}
+        """)
+        let m = try t.load().model
+        let deps = m.at("services.app.depends_on")?.mapping
+        #expect(deps?.keys == ["db", "net", "store"])
+        #expect(deps?["db"]?["restart"] == .bool(true))
+        #expect(deps?["store"]?["restart"] == .bool(false))
+        #expect(m.at("services.app.pull_policy") == .string("missing"))
+        #expect(m.at("secrets.s.name") == .string("given"))
+        #expect(m.at("configs.c.name") == .string(p(t)))
+    }
+
+    func p(_ t: TempProject) -> String {
+        (t.dir as NSString).lastPathComponent.lowercased() + "_c"
     }
 }
