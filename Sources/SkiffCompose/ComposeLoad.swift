@@ -71,9 +71,10 @@ public enum ComposeLoader {
         // Each file, then the merge.
         var model = ComposeValue.mapping(ComposeMapping())
         for (i, f) in absoluteFiles.enumerated() {
-            var file = try ctx.loadFile(f, display: f == "-" ? "-" : f)
-            file = try ctx.applyIncludes(file, fileDir: f == "-" ? workingDirectory : Paths.dirname(f), stack: [f])
+            var file = try ctx.loadFile(f, display: f)
             file = try ctx.applyExtends(file, filePath: f, fileDir: f == "-" ? workingDirectory : Paths.dirname(f))
+            file = try ComposeSchema.validate(file, file: f)
+            file = try ctx.applyIncludes(file, stack: [f])
             file = ctx.rebaseFile(file, dir: projectDir)
             model = i == 0 ? file : ComposeMerge.mergeFiles(model, file)
             model = ctx.applyMergeTags(of: f, file: file, to: model)
@@ -161,7 +162,8 @@ struct Context {
 
     init(options: LoadOptions) { self.options = options }
 
-    /// Reads, parses, interpolates and validates one file; `path` is absolute or `-`.
+    /// Reads, parses and interpolates one file; `path` is absolute or `-`. (It is validated
+    /// once its `extends` are applied: a file only extended from need not be valid alone.)
     mutating func loadFile(_ path: String, display: String) throws -> ComposeValue {
         if let v = cache[path] { return v }
         let text: String
@@ -202,9 +204,8 @@ struct Context {
         if parsed["version"] != nil {
             warn("\(display): the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion")
         }
-        let validated = try ComposeSchema.validate(interpolated, file: display)
-        cache[path] = validated
-        return validated
+        cache[path] = interpolated
+        return interpolated
     }
 
     /// After merging `file` into `model`: `!override` places take the file's value whole,
@@ -249,8 +250,9 @@ struct Context {
         }
         guard var sm = svc.mapping, let ext = sm["extends"] else { return svc }
         if stack.contains(where: { $0 == (filePath, name) }) {
-            let chain = (stack.map(\.1) + [name]).joined(separator: " -> ")
-            throw ComposeError("circular reference with extends: \(chain)")
+            var lines = ["Circular reference:", "  \(stack[0].1) in \(stack[0].0)"]
+            for (f, n) in stack.dropFirst() + [(filePath, name)] { lines.append("  extends \(n) in \(f)") }
+            throw ComposeError(lines.joined(separator: "\n"))
         }
         if stack.count > 64 { throw ComposeError("extends chain is too long at service \(name)") }
         var baseName: String
@@ -262,20 +264,23 @@ struct Context {
             baseFile = e["file"]?.scalarText
         default: baseName = ""
         }
-        if baseName.isEmpty { throw ComposeError("services.\(name).extends: missing property 'service'") }
+        if baseName.isEmpty { throw ComposeError("\(filePath): services.\(name).extends: missing property 'service'") }
         let next = stack + [(filePath, name)]
         var base: ComposeValue
         if let baseFile {
             let other = Paths.absolute(Paths.expandHome(baseFile, home: environment["HOME"] ?? NSHomeDirectory()), relativeTo: fileDir)
             let otherFile = try loadFile(other, display: other)
-            guard let otherServices = otherFile["services"]?.mapping, otherServices[baseName] != nil else {
-                throw ComposeError("cannot extend service \"\(baseName)\" in \(other): service not found")
+            guard let otherServices = otherFile["services"]?.mapping else {
+                throw ComposeError("cannot extend service \"\(name)\" in \(other): no services section")
+            }
+            guard otherServices[baseName] != nil else {
+                throw ComposeError("cannot extend service \"\(name)\" in \(filePath): service \"\(baseName)\" not found in \(baseFile)")
             }
             base = try resolveService(baseName, services: otherServices, filePath: other, fileDir: Paths.dirname(other), stack: next)
             base = rebaseService(base, dir: Paths.dirname(other))
         } else {
             guard services[baseName] != nil else {
-                throw ComposeError("cannot extend service \"\(baseName)\" in \(filePath): service not found")
+                throw ComposeError("cannot extend service \"\(name)\" in \(filePath): service \"\(baseName)\" not found")
             }
             base = try resolveService(baseName, services: services, filePath: filePath, fileDir: fileDir, stack: next)
         }
@@ -288,7 +293,7 @@ struct Context {
 
     static let resourceKinds = ["services", "networks", "volumes", "secrets", "configs"]
 
-    mutating func applyIncludes(_ file: ComposeValue, fileDir: String, stack: [String]) throws -> ComposeValue {
+    mutating func applyIncludes(_ file: ComposeValue, stack: [String]) throws -> ComposeValue {
         guard var m = file.mapping, let includes = m["include"]?.array else { return file }
         m["include"] = nil
         for inc in includes {
@@ -304,19 +309,21 @@ struct Context {
             default: continue
             }
             guard !paths.isEmpty else { continue }
-            let absPaths = paths.map { Paths.absolute($0, relativeTo: fileDir) }
+            // Relative to the including project's directory, as compose-go resolves them.
+            let base = projectDirectory
+            let absPaths = paths.map { Paths.absolute(Paths.expandHome($0, home: home), relativeTo: base) }
             for p in absPaths where stack.contains(p) {
                 throw ComposeError("include cycle detected: \((stack + [p]).joined(separator: " -> "))")
             }
-            let subDir = projectDir.map { Paths.absolute($0, relativeTo: fileDir) } ?? Paths.dirname(absPaths[0])
-            // The included project's own environment: its env files under the process environment.
-            var env: [String: String] = [:]
-            let files = envFiles.map { $0.map { Paths.absolute($0, relativeTo: fileDir) } }
+            let subDir = projectDir.map { Paths.absolute($0, relativeTo: base) } ?? Paths.dirname(absPaths[0])
+            // The included project's environment: ours, with its env files (or its .env) over it.
+            var env = environment
+            let files = envFiles.map { $0.filter { $0 != "/dev/null" }.map { Paths.absolute($0, relativeTo: base) } }
                 ?? [Paths.join(subDir, ".env")].filter(Paths.isFile)
             for f in files {
-                for (k, v) in try Dotenv.read(path: f, env: options.environment) { env[k] = v }
+                if Paths.isDirectory(f) { throw ComposeError("\(f) is not a file") }
+                for (k, v) in try Dotenv.read(path: f, env: environment) { env[k] = v }
             }
-            for (k, v) in options.environment { env[k] = v }
             var sub = Context(options: options)
             sub.workingDirectory = workingDirectory
             sub.projectDirectory = subDir
@@ -324,8 +331,9 @@ struct Context {
             var included = ComposeValue.mapping(ComposeMapping())
             for (i, p) in absPaths.enumerated() {
                 var f = try sub.loadFile(p, display: p)
-                f = try sub.applyIncludes(f, fileDir: Paths.dirname(p), stack: stack + [p])
                 f = try sub.applyExtends(f, filePath: p, fileDir: Paths.dirname(p))
+                f = try ComposeSchema.validate(f, file: p)
+                f = try sub.applyIncludes(f, stack: stack + [p])
                 f = sub.rebaseFile(f, dir: subDir)
                 included = i == 0 ? f : ComposeMerge.mergeFiles(included, f)
                 included = sub.applyMergeTags(of: p, file: f, to: included)
