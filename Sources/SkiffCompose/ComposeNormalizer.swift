@@ -90,6 +90,13 @@ struct ComposeNormalizer {
         for (kind, singular) in [("secrets", "secret"), ("configs", "config")] {
             let declared = m[kind]?.mapping ?? ComposeMapping()
             for (name, svc) in normalized.entries {
+                if kind == "secrets" {
+                    for ref in svc["build"]?["secrets"]?.array ?? [] {
+                        if let src = ref.string ?? ref["source"]?.scalarText, declared[src] == nil {
+                            throw ComposeError("service \"\(name)\" refers to undefined build secret \(src): invalid compose project")
+                        }
+                    }
+                }
                 for ref in svc[kind]?.array ?? [] {
                     if let src = ref["source"]?.string, declared[src] == nil {
                         throw ComposeError("service \"\(name)\" refers to undefined \(singular) \(src): invalid compose project")
@@ -241,6 +248,22 @@ struct ComposeNormalizer {
         }
         if s["environment"] != nil || !env.isEmpty { s["environment"] = .mapping(Self.sorted(env)) }
 
+        // label_file, under labels (labels win).
+        if let files = s["label_file"] {
+            var labels = ComposeMapping()
+            for item in files.array ?? [files] {
+                guard let p = item.scalarText else { continue }
+                guard Paths.isFile(p) else {
+                    throw ComposeError("label file \(p) not found: stat \(p): no such file or directory")
+                }
+                for (k, v) in try Dotenv.read(path: p, env: [:]) { labels[k] = .string(v) }
+            }
+            if let l = s["labels"] {
+                for (k, v) in stringMapping(l, resolveBare: false, bareValue: .string("")).entries { labels[k] = v }
+            }
+            s["labels"] = .mapping(labels)
+            s["label_file"] = nil
+        }
         for key in ["labels", "sysctls", "annotations"] {
             if let v = s[key] { s[key] = .mapping(Self.sorted(stringMapping(v, resolveBare: false, bareValue: .string("")))) }
         }

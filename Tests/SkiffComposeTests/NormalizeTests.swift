@@ -339,3 +339,16 @@ import Testing
         (t.dir as NSString).lastPathComponent.lowercased() + "_c"
     }
 }
+
+@Suite struct LabelFileTests {
+    @Test func labelFileUnderLabels() throws {
+        let t = TempProject()
+        t.write("l.txt", "a=file\nb=file\n")
+        t.write("compose.yaml", "services:\n  web:\n    image: x\n    label_file: ./l.txt\n    labels: {b: own}\n    build: {context: ., secrets: [nope]}\n")
+        #expect(t.error() == "service \"web\" refers to undefined build secret nope: invalid compose project")
+        t.write("compose.yaml", "services:\n  web:\n    image: x\n    label_file: ./l.txt\n    labels: {b: own}\n")
+        let m = try t.load().model
+        #expect(m.at("services.web.labels") == .mapping(ComposeMapping([("a", .string("file")), ("b", .string("own"))])))
+        #expect(m.at("services.web.label_file") == nil)
+    }
+}
