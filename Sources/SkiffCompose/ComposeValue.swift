@@ -57,6 +57,8 @@ public enum ComposeValue: Sendable, Equatable {
 /// A mapping whose keys keep their order.
 public struct ComposeMapping: Sendable, Equatable {
     public private(set) var entries: [(key: String, value: ComposeValue)] = []
+    /// Key → position in `entries` (so big mappings stay fast).
+    private var index: [String: Int] = [:]
 
     public init() {}
 
@@ -68,11 +70,18 @@ public struct ComposeMapping: Sendable, Equatable {
     public var isEmpty: Bool { entries.isEmpty }
 
     public subscript(key: String) -> ComposeValue? {
-        get { entries.first(where: { $0.key == key })?.value }
+        get { index[key].map { entries[$0].value } }
         set {
-            if let i = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            if let i = index[key] {
+                if let newValue {
+                    entries[i].value = newValue
+                } else {
+                    entries.remove(at: i)
+                    index[key] = nil
+                    for j in i..<entries.count { index[entries[j].key] = j }
+                }
             } else if let newValue {
+                index[key] = entries.count
                 entries.append((key, newValue))
             }
         }

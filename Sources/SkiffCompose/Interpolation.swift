@@ -10,6 +10,8 @@ struct Interpolator {
     var lookup: (String) -> String?
     /// Variables used while unset with no default (docker compose warns about each).
     var unset: [String] = []
+    /// How deep `${A:-${B:-…}}` nests right now (bounded: hostile input must not exhaust the stack).
+    private var depth = 0
 
     init(lookup: @escaping (String) -> String?) { self.lookup = lookup }
 
@@ -71,7 +73,9 @@ struct Interpolator {
     }
 
     private mutating func braced(_ inner: [Unicode.Scalar]) throws(Failure) -> String {
-        guard let first = inner.first, Self.isNameStart(first) else { throw .invalid }
+        guard let first = inner.first, Self.isNameStart(first), depth < 64 else { throw .invalid }
+        depth += 1
+        defer { depth -= 1 }
         var k = 1
         while k < inner.count, Self.isNameChar(inner[k]) { k += 1 }
         let name = String(String.UnicodeScalarView(inner[0..<k]))

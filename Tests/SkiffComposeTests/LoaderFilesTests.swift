@@ -110,6 +110,9 @@ import Testing
             "services:\n  web:\n    image: a\n    ports: [\"[::1\", \"1-2-3:4\", \":\", \"/tcp\", \"99999:1\"]\n",
             "services:\n  web:\n    image: a\n    volumes: [\":\", \"a:b:c:d\", \"\"]\n",
             "services:\n  web:\n    command: \"'unterminated\"\n",
+            "services:\n  web:\n    image: \"" + String(repeating: "${A:-", count: 5000) + String(repeating: "}", count: 5000) + "\"\n",
+            "x-big:\n" + (0..<10000).map { "  k\($0): v" }.joined(separator: "\n") + "\nservices: {}\n",
+            "x-list: [" + Array(repeating: "1", count: 20000).joined(separator: ",") + "]\nservices: {}\n",
         ]
         for (i, text) in inputs.enumerated() {
             t.write("f\(i).yaml", text)
