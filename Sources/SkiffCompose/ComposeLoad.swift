@@ -17,13 +17,13 @@ public enum ComposeLoader {
     ///
     /// Every failure is a `ComposeError` whose description is docker compose's message.
     public static func load(_ options: LoadOptions) throws -> ComposeProject {
-        var ctx = Context(options: options)
+        var ctx = LoadContext(options: options)
         let workingDirectory = Paths.absolute(options.workingDirectory, relativeTo: FileManager.default.currentDirectoryPath)
         ctx.workingDirectory = workingDirectory
 
         // Which files.
         var files = options.files
-        var processEnv = options.environment
+        let processEnv = options.environment
         if files.isEmpty, let cf = processEnv["COMPOSE_FILE"], !cf.isEmpty {
             files = splitFileList(cf, env: processEnv)
         }
@@ -65,7 +65,6 @@ public enum ComposeLoader {
             for (k, v) in try Dotenv.read(path: f, env: processEnv.merging(env) { a, _ in a }) { env[k] = v }
         }
         for (k, v) in processEnv { env[k] = v }
-        processEnv = env
         ctx.environment = env
 
         // Each file, then the merge.
@@ -82,7 +81,6 @@ public enum ComposeLoader {
 
         // Project name.
         let rawName: String
-        var fromDirectory = false
         if let n = options.projectName, !n.isEmpty {
             rawName = n
         } else if let n = env["COMPOSE_PROJECT_NAME"], !n.isEmpty {
@@ -91,9 +89,8 @@ public enum ComposeLoader {
             rawName = n
         } else {
             rawName = Paths.basename(projectDir)
-            fromDirectory = true
         }
-        let name = try normalizeProjectName(rawName, fromDirectory: fromDirectory)
+        let name = try normalizeProjectName(rawName)
 
         // Profiles, then the canonical model.
         var profiles = options.profiles
@@ -132,7 +129,9 @@ public enum ComposeLoader {
         throw ComposeError("no configuration file provided: not found")
     }
 
-    static func normalizeProjectName(_ raw: String, fromDirectory: Bool) throws -> String {
+    /// Lowercased, with characters other than [a-z0-9_-] dropped; it must then start with a
+    /// letter or digit.
+    static func normalizeProjectName(_ raw: String) throws -> String {
         let lowered = raw.lowercased()
         let kept = String(lowered.unicodeScalars.filter {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
@@ -143,19 +142,18 @@ public enum ComposeLoader {
         guard let first = kept.unicodeScalars.first, ("a"..."z").contains(first) || ("0"..."9").contains(first) else {
             throw ComposeError("invalid project name \"\(kept)\": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number")
         }
-        _ = fromDirectory
         return kept
     }
 }
 
 /// What loading one project (or an included one) shares.
-struct Context {
+struct LoadContext {
     var options: LoadOptions
     var workingDirectory = "/"
     var projectDirectory = "/"
     var environment: [String: String] = [:]
     var warnings: [String] = []
-    /// Files already read for `extends`, by absolute path (interpolated and validated).
+    /// Files already read (for `extends`), by absolute path: parsed and interpolated.
     var cache: [String: ComposeValue] = [:]
     /// Each file's `!reset` and `!override` places, by absolute path.
     var mergeTags: [String: ComposeYAML.MergeTags] = [:]
@@ -324,7 +322,7 @@ struct Context {
                 if Paths.isDirectory(f) { throw ComposeError("\(f) is not a file") }
                 for (k, v) in try Dotenv.read(path: f, env: environment) { env[k] = v }
             }
-            var sub = Context(options: options)
+            var sub = LoadContext(options: options)
             sub.workingDirectory = workingDirectory
             sub.projectDirectory = subDir
             sub.environment = env
