@@ -536,9 +536,12 @@ struct ComposeNormalizer {
             guard let type = m["type"]?.scalarText else { return item }
             if type == "bind", let src = m["source"]?.scalarText {
                 m["source"] = .string(Paths.absolute(Paths.expandHome(src, home: home), relativeTo: projectDirectory))
-                var bind = m["bind"]?.mapping ?? ComposeMapping()
+            }
+            // As compose-go: a long-syntax `bind:` defaults create_host_path to true; without one
+            // nothing is implied (only the short syntax implies it).
+            if var bind = m["bind"]?.mapping {
                 if bind["create_host_path"] == nil { bind["create_host_path"] = .bool(true) }
-                m["bind"] = .mapping(bind)
+                m["bind"] = .mapping(ComposeMapping(bind.entries.sorted { $0.key < $1.key }))
             }
             if m["read_only"]?.bool == false { m["read_only"] = nil }
             if let t = m["target"]?.scalarText { m["target"] = .string(Paths.clean(t)) }

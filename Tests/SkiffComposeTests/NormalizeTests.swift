@@ -181,8 +181,8 @@ import Testing
             map([("type", .string("volume")), ("source", .string("data")), ("target", .string("/data")),
                  ("volume", map([("nocopy", .bool(true))]))]),
             map([("type", .string("volume")), ("target", .string("/anon")), ("volume", map([]))]),
-            map([("type", .string("bind")), ("source", .string(t.dir + "/b")), ("target", .string("/b")), ("read_only", .bool(true)),
-                 ("bind", map([("create_host_path", .bool(true))]))]),
+            // Long syntax: create_host_path only implied inside a `bind:` mapping.
+            map([("type", .string("bind")), ("source", .string(t.dir + "/b")), ("target", .string("/b")), ("read_only", .bool(true))]),
             map([("type", .string("tmpfs")), ("target", .string("/t")), ("tmpfs", map([("size", .int(1000))]))]),
         ]))
         #expect(m.at("volumes.data") == map([("name", .string("proj_data"))]))
