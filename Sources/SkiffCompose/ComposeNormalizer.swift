@@ -557,9 +557,9 @@ struct ComposeNormalizer {
 
     private func shortVolume(_ spec: String) throws -> ComposeValue {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard !spec.isEmpty, parts.count <= 3, !parts.contains(where: \.isEmpty) else {
-            throw ComposeError("invalid volume specification: \"\(spec)\"")
-        }
+        guard !spec.isEmpty else { throw ComposeError("invalid empty volume spec") }
+        if parts.contains(where: \.isEmpty) { throw ComposeError("invalid spec: \(spec): empty section between colons") }
+        if parts.count > 3 { throw ComposeError("invalid spec: \(spec): too many colons") }
         var m = ComposeMapping()
         if parts.count == 1 {
             m["type"] = .string("volume")
@@ -578,12 +578,11 @@ struct ComposeNormalizer {
         for mode in modes {
             switch mode {
             case "ro": m["read_only"] = .bool(true)
-            case "rw": break
+            case "rw": m["read_only"] = nil
             case "z", "Z": bind["selinux"] = .string(mode)
             case "nocopy": vol["nocopy"] = .bool(true)
             case "shared", "rshared", "slave", "rslave", "private", "rprivate": bind["propagation"] = .string(mode)
-            case "cached", "delegated", "consistent": m["consistency"] = .string(mode)
-            default: throw ComposeError("invalid mode \"\(mode)\" in volume specification \"\(spec)\"")
+            default: break  // compose-go ignores other options (cached, delegated, …)
             }
         }
         if isBind {
