@@ -70,13 +70,18 @@ public enum ComposeLoader {
         // Each file, then the merge.
         var model = ComposeValue.mapping(ComposeMapping())
         for (i, f) in absoluteFiles.enumerated() {
+            // Includes first, so that extends sees what they bring.
             var file = try ctx.loadFile(f, display: f)
+            file = try ctx.applyIncludes(file, stack: [f])
             file = try ctx.applyExtends(file, filePath: f, fileDir: f == "-" ? workingDirectory : Paths.dirname(f))
             file = try ComposeSchema.validate(file, file: f)
-            file = try ctx.applyIncludes(file, stack: [f])
             file = ctx.rebaseFile(file, dir: projectDir)
             model = i == 0 ? file : ComposeMerge.mergeFiles(model, file)
             model = ctx.applyMergeTags(of: f, file: file, to: model)
+        }
+
+        if model.mapping?.isEmpty != false {
+            throw ComposeError("empty compose file")
         }
 
         // Project name.
@@ -183,8 +188,9 @@ struct LoadContext {
             text = s
         }
         var tags = ComposeYAML.MergeTags()
-        let parsed = try ComposeYAML.parse(text, file: display, tags: &tags)
+        var parsed = try ComposeYAML.parse(text, file: display, tags: &tags)
         mergeTags[path] = tags
+        if case .null = parsed { parsed = .mapping(ComposeMapping()) }  // an empty file adds nothing
         guard case .mapping = parsed else {
             throw ComposeError("\(display): top-level object must be a mapping")
         }
@@ -329,9 +335,9 @@ struct LoadContext {
             var included = ComposeValue.mapping(ComposeMapping())
             for (i, p) in absPaths.enumerated() {
                 var f = try sub.loadFile(p, display: p)
+                f = try sub.applyIncludes(f, stack: stack + [p])
                 f = try sub.applyExtends(f, filePath: p, fileDir: Paths.dirname(p))
                 f = try ComposeSchema.validate(f, file: p)
-                f = try sub.applyIncludes(f, stack: stack + [p])
                 f = sub.rebaseFile(f, dir: subDir)
                 included = i == 0 ? f : ComposeMerge.mergeFiles(included, f)
                 included = sub.applyMergeTags(of: p, file: f, to: included)

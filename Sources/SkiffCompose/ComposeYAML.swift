@@ -29,17 +29,34 @@ enum ComposeYAML {
     }
 
     static func parse(_ text: String, file: String, tags: inout MergeTags) throws -> ComposeValue {
-        let node: Node?
+        var nodes: [Node] = []
         do {
-            node = try Yams.compose(yaml: text, resolver)
+            var documents = try Yams.compose_all(yaml: text, resolver)
+            while let node = documents.next() {
+                nodes.append(node)
+                if nodes.count > 1000 { throw ComposeError("\(file): yaml: too many documents") }
+            }
+            if let error = documents.error { throw error }
         } catch let e as YamlError {
             throw ComposeError("\(file): \(describe(e))")
+        } catch let e as ComposeError {
+            throw e
         } catch {
             throw ComposeError("\(file): \(error)")
         }
-        guard let node else { return .null }
+        // Several documents (`---`) merge in order, as compose-go reads them.
         var budget = 250_000
-        return try convert(node, file: file, budget: &budget, path: [], tags: &tags) ?? .null
+        var result: ComposeValue = .null
+        for node in nodes {
+            let value = try convert(node, file: file, budget: &budget, path: [], tags: &tags) ?? .null
+            switch (result, value) {
+            case (_, .null): continue
+            case (.null, _): result = value
+            case (.mapping, .mapping): result = ComposeMerge.mergeFiles(result, value)
+            default: throw ComposeError("\(file): top-level object must be a mapping")
+            }
+        }
+        return result
     }
 
     private static func describe(_ e: YamlError) -> String {

@@ -126,3 +126,28 @@ import Testing
         #expect(t.error(["bin.yaml"]) != nil)
     }
 }
+
+@Suite struct DocumentTests {
+    @Test func multipleDocumentsAndEmptyFiles() throws {
+        let t = TempProject()
+        t.write("compose.yaml", "services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n")
+        t.write("empty.yaml", "")
+        t.write("comment.yaml", "# nothing here\n")
+        let p = try t.load(["compose.yaml", "empty.yaml"])
+        #expect(p.model["services"]?.mapping?.keys == ["a", "b"])
+        #expect(t.error(["empty.yaml", "comment.yaml"]) == "empty compose file")
+        t.write("bad.yaml", "services: {}\n---\n- x\n")
+        #expect(t.error(["bad.yaml"]) == t.dir + "/bad.yaml: top-level object must be a mapping")
+        t.write("broken.yaml", "services: {}\n---\na: [\n")
+        #expect(t.error(["broken.yaml"])?.hasPrefix(t.dir + "/broken.yaml: yaml: line") == true)
+    }
+
+    @Test func extendsSeesIncludedServices() throws {
+        let t = TempProject()
+        t.write("lib/compose.yaml", "services:\n  base:\n    image: lib\n    environment: {L: \"1\"}\n")
+        t.write("compose.yaml", "include: [lib/compose.yaml]\nservices:\n  web:\n    extends: base\n    environment: {W: \"1\"}\n")
+        let p = try t.load()
+        #expect(p.model.at("services.web.image") == .string("lib"))
+        #expect(p.model.at("services.web.environment")?.mapping?.keys == ["L", "W"])
+    }
+}
