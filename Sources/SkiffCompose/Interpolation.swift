@@ -46,12 +46,11 @@ struct Interpolator {
                 continue
             }
             if n == "{" {
-                // Find the matching `}`, counting nested `${`.
+                // Find the matching `}`, counting nested braces (as compose-go does: any `{`).
                 var depth = 1
                 var j = i + 2
                 while j < s.count {
-                    if s[j] == "$", j + 1 < s.count, s[j + 1] == "{" { depth += 1; j += 2; continue }
-                    if s[j] == "$", j + 1 < s.count, s[j + 1] == "$" { j += 2; continue }
+                    if s[j] == "{" { depth += 1 }
                     if s[j] == "}" { depth -= 1; if depth == 0 { break } }
                     j += 1
                 }

@@ -78,6 +78,7 @@ import Testing
         #expect(try sub("${U:-${V:-deep}} ${U:-${A}}", env) == "deep a")
         #expect(try sub("${A:?boom} $1 a$", env) == "a $1 a$")
         #expect(try sub("${U:-a}b}", env) == "ab}")
+        #expect(try sub("${U:-{x}}", env) == "{x}")
     }
 
     @Test func errors() {
