@@ -196,12 +196,8 @@ struct LoadContext {
         }
         let env = environment
         var interpolator = Interpolator { env[$0] }
-        let interpolated: ComposeValue
-        do {
-            interpolated = try interpolator.interpolate(parsed)
-        } catch let e as ComposeError {
-            throw ComposeError("\(display): \(e.description)")
-        }
+        // docker compose names the path, not the file, in interpolation errors.
+        let interpolated = try interpolator.interpolate(parsed)
         for name in interpolator.unset {
             warn("The \"\(name)\" variable is not set. Defaulting to a blank string.")
         }

@@ -110,10 +110,10 @@ extension Interpolator {
             } catch .invalid {
                 throw ComposeError("invalid interpolation format for \(ComposePath.text(path)): \"\(s)\". You may need to escape any $ characters by using \"$$\" instead.")
             } catch .required(let name, let message) {
-                let where_ = path.isEmpty ? "" : " (in \(ComposePath.text(path)))"
-                throw ComposeError(message.isEmpty
-                    ? "required variable \(name) is missing a value\(where_)"
-                    : "required variable \(name) is missing a value: \(message)\(where_)")
+                let what = message.isEmpty
+                    ? "required variable \(name) is missing a value"
+                    : "required variable \(name) is missing a value: \(message)"
+                throw ComposeError("error while interpolating \(ComposePath.text(path)): \(what)")
             }
         case .array(let a):
             var out: [ComposeValue] = []
