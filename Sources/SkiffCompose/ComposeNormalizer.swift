@@ -305,6 +305,8 @@ struct ComposeNormalizer {
             s["networks"] = .mapping(Self.sorted(m))
         } else if s["network_mode"] == nil {
             s["networks"] = .mapping(ComposeMapping([("default", .null)]))
+        } else {
+            s["networks"] = nil  // `networks: {}` beside network_mode says nothing
         }
 
         if let d = s["depends_on"] {
