@@ -316,13 +316,14 @@ struct LoadContext {
                 throw ComposeError("include cycle detected: \((stack + [p]).joined(separator: " -> "))")
             }
             let subDir = projectDir.map { Paths.absolute($0, relativeTo: base) } ?? Paths.dirname(absPaths[0])
-            // The included project's environment: ours, with its env files (or its .env) over it.
+            // The included project's environment: ours, plus what its env files (or its .env)
+            // define that ours does not (compose-go's Mapping.Merge).
             var env = environment
             let files = envFiles.map { $0.filter { $0 != "/dev/null" }.map { Paths.absolute($0, relativeTo: base) } }
                 ?? [Paths.join(subDir, ".env")].filter(Paths.isFile)
             for f in files {
                 if Paths.isDirectory(f) { throw ComposeError("\(f) is not a file") }
-                for (k, v) in try Dotenv.read(path: f, env: environment) { env[k] = v }
+                for (k, v) in try Dotenv.read(path: f, env: environment) where environment[k] == nil { env[k] = v }
             }
             var sub = LoadContext(options: options)
             sub.workingDirectory = workingDirectory
