@@ -286,7 +286,17 @@ struct LoadContext {
         }
         sm["extends"] = nil
         if var bm = base.mapping { bm["extends"] = nil; base = .mapping(bm) }
-        return ComposeMerge.merge(base, .mapping(sm), path: ["services", name])
+        var merged = ComposeMerge.merge(base, .mapping(sm), path: ["services", name])
+        // `!override` / `!reset` in the extending service apply to what it inherits too.
+        if let tags = mergeTags[filePath] {
+            for p in tags.override where p.count > 2 && p[0] == "services" && p[1] == name {
+                if let v = svc.value(at: p.dropFirst(2)) { merged.setValue(v, at: p.dropFirst(2)) }
+            }
+            for p in tags.reset where p.count > 2 && p[0] == "services" && p[1] == name && !p.contains(where: { $0.hasPrefix("[") }) {
+                merged.setValue(nil, at: p.dropFirst(2))
+            }
+        }
+        return merged
     }
 
     // MARK: include

@@ -227,3 +227,24 @@ import Testing
         #expect(web["cpu_shares"] == .int(512))
     }
 }
+
+@Suite struct ExtendsTagTests {
+    @Test func resetAndOverrideThroughExtends() throws {
+        let t = TempProject()
+        t.write("compose.yaml", """
+        services:
+          base:
+            image: a
+            ports: ["80:80"]
+            dns: [1.1.1.1]
+          web:
+            extends: base
+            ports: !reset []
+            dns: !override [8.8.8.8]
+        """)
+        let p = try t.load()
+        #expect(p.model.at("services.web.ports") == nil)
+        #expect(p.model.at("services.web.dns") == .array([.string("8.8.8.8")]))
+        #expect(p.model.at("services.base.ports")?.array?.count == 1)
+    }
+}
