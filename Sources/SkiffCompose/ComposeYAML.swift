@@ -9,7 +9,7 @@ enum ComposeYAML {
         // These patterns are literals; they compile.
         r = try! r.appending(.null, #"^(?:~|null|Null|NULL|)$"#)
         r = try! r.appending(.bool, #"^(?:true|True|TRUE|false|False|FALSE)$"#)
-        r = try! r.appending(.int, #"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"#)
+        r = try! r.appending(.int, #"^[-+]?(?:[0-9]+|0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+)$"#)
         r = try! r.appending(.float, #"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"#)
         r = try! r.appending(.merge, #"^(?:<<)$"#)
         return r
@@ -184,8 +184,17 @@ enum ComposeYAML {
         var t = Substring(text)
         var negative = false
         if t.hasPrefix("+") { t = t.dropFirst() } else if t.hasPrefix("-") { negative = true; t = t.dropFirst() }
+        // As Go's strconv.ParseInt(s, 0, 64), which go-yaml v3 uses: `0440` is octal.
         var radix = 10
-        if t.hasPrefix("0x") { radix = 16; t = t.dropFirst(2) } else if t.hasPrefix("0o") { radix = 8; t = t.dropFirst(2) }
+        if t.hasPrefix("0x") {
+            radix = 16; t = t.dropFirst(2)
+        } else if t.hasPrefix("0o") {
+            radix = 8; t = t.dropFirst(2)
+        } else if t.hasPrefix("0b") {
+            radix = 2; t = t.dropFirst(2)
+        } else if t.count > 1, t.hasPrefix("0") {
+            radix = 8; t = t.dropFirst()
+        }
         guard let v = Int(t, radix: radix) else { return nil }
         return negative ? -v : v
     }

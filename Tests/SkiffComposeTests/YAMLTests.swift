@@ -17,6 +17,9 @@ import Testing
         j: ''
         k:
         l: 1e3
+        m: 0440
+        n: 08
+        o: 0b101
         """, file: "t")
         #expect(v["a"] == .int(8080))
         #expect(v["b"] == .string("8080"))
@@ -30,6 +33,9 @@ import Testing
         #expect(v["j"] == .string(""))
         #expect(v["k"] == .null)
         #expect(v["l"] == .double(1000))
+        #expect(v["m"] == .int(0o440))  // as go-yaml v3 reads it: file modes are octal
+        #expect(v["n"] == .double(8))
+        #expect(v["o"] == .int(5))
     }
 
     @Test func emitQuotesWhatWouldChange() throws {
