@@ -106,7 +106,11 @@ struct ComposeNormalizer {
             if !declared.isEmpty {
                 var res = ComposeMapping()
                 for (key, v) in declared.entries {
-                    let r = resource(key, v)
+                    var r = resource(key, v)
+                    // compose-go: a config from the environment carries its content.
+                    if kind == "configs", let e = r["environment"]?.scalarText, let value = environment[e] {
+                        r["content"] = .string(value)
+                    }
                     if kind == "secrets", r["external"]?.bool != true, r["file"] == nil, r["environment"] == nil {
                         throw ComposeError("secret \"\(key)\" must declare either `file` or `environment`: invalid compose project")
                     }

@@ -324,8 +324,10 @@ import Testing
           s: {file: ./x, name: given}
         configs:
           c: {content: x}
+          e: {environment: CFG}
         """)
-        let m = try t.load().model
+        let m = try t.load(env: ["CFG": "from env"]).model
+        #expect(m.at("configs.e.content") == .string("from env"))
         let deps = m.at("services.app.depends_on")?.mapping
         #expect(deps?.keys == ["db", "net", "store"])
         #expect(deps?["db"]?["restart"] == .bool(true))
