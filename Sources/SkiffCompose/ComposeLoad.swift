@@ -104,7 +104,8 @@ public enum ComposeLoader {
         }
         model = try ComposeNormalizer.filterProfiles(model, active: profiles, named: options.services)
         var normalizer = ComposeNormalizer(projectName: name, projectDirectory: projectDir, environment: env,
-                                           home: env["HOME"] ?? NSHomeDirectory())
+                                           home: env["HOME"] ?? NSHomeDirectory(),
+                                           keepUnusedResources: options.keepUnusedResources)
         model = try normalizer.normalize(model)
 
         return ComposeProject(name: name, workingDirectory: projectDir,

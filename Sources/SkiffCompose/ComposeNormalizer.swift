@@ -7,6 +7,9 @@ struct ComposeNormalizer {
     var projectDirectory: String
     var environment: [String: String]
     var home: String
+    /// Keep declared networks, volumes, secrets and configs no enabled service uses
+    /// (docker compose drops them unless `--all`).
+    var keepUnusedResources = false
 
     // MARK: profiles
 
@@ -51,6 +54,21 @@ struct ComposeNormalizer {
         }
         out["services"] = .mapping(normalized)
 
+        // What the enabled services use (docker compose drops the rest).
+        var used: [String: Set<String>] = ["networks": [], "volumes": [], "secrets": [], "configs": []]
+        for (_, svc) in normalized.entries {
+            used["networks"]!.formUnion(svc["networks"]?.mapping?.keys ?? [])
+            for v in svc["volumes"]?.array ?? [] where v["type"]?.string == "volume" {
+                if let src = v["source"]?.string { used["volumes"]!.insert(src) }
+            }
+            for ref in svc["secrets"]?.array ?? [] { if let src = ref["source"]?.string { used["secrets"]!.insert(src) } }
+            for ref in svc["build"]?["secrets"]?.array ?? [] {
+                if let src = ref.string ?? ref["source"]?.scalarText { used["secrets"]!.insert(src) }
+            }
+            for ref in svc["configs"]?.array ?? [] { if let src = ref["source"]?.string { used["configs"]!.insert(src) } }
+        }
+        func keep(_ kind: String, _ key: String) -> Bool { keepUnusedResources || used[kind]!.contains(key) }
+
         // Networks.
         var networks = ComposeMapping()
         let declaredNetworks = m["networks"]?.mapping ?? ComposeMapping()
@@ -66,7 +84,7 @@ struct ComposeNormalizer {
         if usesDefault, declaredNetworks["default"] == nil {
             networks["default"] = .mapping(ComposeMapping([("name", .string("\(projectName)_default"))]))
         }
-        for (key, v) in declaredNetworks.entries {
+        for (key, v) in declaredNetworks.entries where keep("networks", key) {
             networks[key] = .mapping(resource(key, v))
         }
         if !networks.isEmpty { out["networks"] = .mapping(Self.sorted(networks)) }
@@ -80,11 +98,9 @@ struct ComposeNormalizer {
                 }
             }
         }
-        if !declaredVolumes.isEmpty {
-            var volumes = ComposeMapping()
-            for (key, v) in declaredVolumes.entries { volumes[key] = .mapping(resource(key, v)) }
-            out["volumes"] = .mapping(Self.sorted(volumes))
-        }
+        var volumes = ComposeMapping()
+        for (key, v) in declaredVolumes.entries where keep("volumes", key) { volumes[key] = .mapping(resource(key, v)) }
+        if !volumes.isEmpty { out["volumes"] = .mapping(Self.sorted(volumes)) }
 
         // Secrets and configs.
         for (kind, singular) in [("secrets", "secret"), ("configs", "config")] {
@@ -103,21 +119,19 @@ struct ComposeNormalizer {
                     }
                 }
             }
-            if !declared.isEmpty {
-                var res = ComposeMapping()
-                for (key, v) in declared.entries {
-                    var r = resource(key, v)
-                    // compose-go: a config from the environment carries its content.
-                    if kind == "configs", let e = r["environment"]?.scalarText, let value = environment[e] {
-                        r["content"] = .string(value)
-                    }
-                    if kind == "secrets", r["external"]?.bool != true, r["file"] == nil, r["environment"] == nil {
-                        throw ComposeError("secret \"\(key)\" must declare either `file` or `environment`: invalid compose project")
-                    }
-                    res[key] = .mapping(r)
+            var res = ComposeMapping()
+            for (key, v) in declared.entries where keep(kind, key) {
+                var r = resource(key, v)
+                // compose-go: a config from the environment carries its content.
+                if kind == "configs", let e = r["environment"]?.scalarText, let value = environment[e] {
+                    r["content"] = .string(value)
                 }
-                out[kind] = .mapping(Self.sorted(res))
+                if kind == "secrets", r["external"]?.bool != true, r["file"] == nil, r["environment"] == nil {
+                    throw ComposeError("secret \"\(key)\" must declare either `file` or `environment`: invalid compose project")
+                }
+                res[key] = .mapping(r)
             }
+            if !res.isEmpty { out[kind] = .mapping(Self.sorted(res)) }
         }
 
         // Dependencies and consistency.

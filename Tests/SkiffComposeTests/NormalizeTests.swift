@@ -3,17 +3,18 @@ import Testing
 @testable import SkiffCompose
 
 @Suite struct NormalizeTests {
-    func load(_ services: String, top: String = "", env: [String: String] = [:], files: [String: String] = [:]) throws -> (ComposeValue, TempProject) {
+    func load(_ services: String, top: String = "", env: [String: String] = [:], files: [String: String] = [:],
+              all: Bool = false) throws -> (ComposeValue, TempProject) {
         let t = TempProject()
         for (k, v) in files { t.write(k, v) }
         t.write("compose.yaml", "name: proj\nservices:\n" + services + "\n" + top)
-        return (try t.load(env: env).model, t)
+        return (try t.load(env: env) { $0.keepUnusedResources = all }.model, t)
     }
 
     func map(_ pairs: [(String, ComposeValue)]) -> ComposeValue { .mapping(ComposeMapping(pairs)) }
 
     @Test func topLevelOrderAndSortedKeys() throws {
-        let (m, _) = try load("  zed:\n    image: a\n    restart: always\n  alpha:\n    image: b\n", top: "x-foo: 1\nvolumes: {v: {}}\nnetworks: {n: {}}\n")
+        let (m, _) = try load("  zed:\n    image: a\n    restart: always\n  alpha:\n    image: b\n", top: "x-foo: 1\nvolumes: {v: {}}\nnetworks: {n: {}}\n", all: true)
         #expect(m.mapping?.keys == ["name", "services", "networks", "volumes"])
         #expect(m["services"]?.mapping?.keys == ["alpha", "zed"])
         #expect(m.at("services.zed")?.mapping?.keys == ["image", "networks", "restart"])
@@ -218,8 +219,11 @@ import Testing
             ("back", map([("external", .bool(true)), ("name", .string("back"))])),
             ("default", map([("name", .string("proj_default"))])),
             ("front", map([("name", .string("proj_front"))])),
-            ("named", map([("name", .string("custom"))])),
         ]))
+        // `named` is used by no service: dropped, unless asked to keep everything (--all).
+        let (all, _) = try load("  a:\n    image: x\n", top: "networks:\n  named: {name: custom}\nvolumes:\n  v:\n", all: true)
+        #expect(all.at("networks.named") == map([("name", .string("custom"))]))
+        #expect(all.at("volumes.v") == map([("name", .string("proj_v"))]))
     }
 
     @Test func healthcheckUlimitsSecretsConfigs() throws {
@@ -326,7 +330,8 @@ import Testing
           c: {content: x}
           e: {environment: CFG}
         """)
-        let m = try t.load(env: ["CFG": "from env"]).model
+        let m = try t.load(env: ["CFG": "from env"]) { $0.keepUnusedResources = true }.model
+        #expect(try t.load(env: ["CFG": "x"]).model["configs"] == nil)
         #expect(m.at("configs.e.content") == .string("from env"))
         let deps = m.at("services.app.depends_on")?.mapping
         #expect(deps?.keys == ["db", "net", "store"])
