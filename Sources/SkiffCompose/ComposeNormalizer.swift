@@ -554,6 +554,9 @@ struct ComposeNormalizer {
             return try shortVolume(spec)
         case .mapping(var m):
             guard let type = m["type"]?.scalarText else { return item }
+            if type == "bind", (m["source"]?.scalarText ?? "").isEmpty {
+                throw ComposeError("invalid mount config for type \"bind\": field Source must not be empty")
+            }
             if type == "bind", let src = m["source"]?.scalarText {
                 m["source"] = .string(Paths.absolute(Paths.expandHome(src, home: home), relativeTo: projectDirectory))
             }

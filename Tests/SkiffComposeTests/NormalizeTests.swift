@@ -283,6 +283,8 @@ import Testing
         #expect(t.error() == "services.web.volumes[1]: target /x already mounted as services.web.volumes[0]")
         t.write("compose.yaml", "services:\n  web:\n    image: a\n    secrets: [tok]\nsecrets:\n  tok: {name: x}\n")
         #expect(t.error() == "secret \"tok\" must declare either `file` or `environment`: invalid compose project")
+        t.write("compose.yaml", "services:\n  web:\n    image: a\n    volumes: [{type: bind, target: /x}]\n")
+        #expect(t.error() == "services.web.volumes[0]: invalid mount config for type \"bind\": field Source must not be empty")
         t.write("compose.yaml", "services:\n  web:\n    image: a\n    secrets: [tok]\n")
         #expect(t.error() == "service \"web\" refers to undefined secret tok: invalid compose project")
         t.write("compose.yaml", "services:\n  web:\n    image: a\n    configs: [cfg]\n")
