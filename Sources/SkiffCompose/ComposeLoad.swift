@@ -5,26 +5,39 @@ public enum ComposeLoader {
     static let overrideNames = ["compose.override.yaml", "compose.override.yml", "docker-compose.override.yml", "docker-compose.override.yaml"]
 
     /// Reads, interpolates, validates, merges, extends, includes, filters by profile and
-    /// normalises a Compose project into `docker compose config`'s shapes.
+    /// normalises a Compose project into `docker compose config`'s shapes:
+    ///
+    /// 1. files: `options.files`, else COMPOSE_FILE, else compose.yaml & co. found in the
+    ///    working directory or its parents (with compose.override.yaml & co. next to it);
+    /// 2. the interpolation environment: the env files (or `<project>/.env`) under
+    ///    `options.environment`;
+    /// 3. each file parsed, interpolated, validated against the Compose schema, its `include`s
+    ///    and `extends` resolved and its relative paths made absolute, then merged in order;
+    /// 4. services filtered by profile, then normalised (see `ComposeNormalizer`).
+    ///
+    /// Every failure is a `ComposeError` whose description is docker compose's message.
     public static func load(_ options: LoadOptions) throws -> ComposeProject {
-        var ctx = Context(options: options)
+        var ctx = LoadContext(options: options)
         let workingDirectory = Paths.absolute(options.workingDirectory, relativeTo: FileManager.default.currentDirectoryPath)
         ctx.workingDirectory = workingDirectory
 
         // Which files.
         var files = options.files
-        var processEnv = options.environment
+        let processEnv = options.environment
         if files.isEmpty, let cf = processEnv["COMPOSE_FILE"], !cf.isEmpty {
             files = splitFileList(cf, env: processEnv)
         }
         var projectDirectory = options.projectDirectory.map { Paths.absolute($0, relativeTo: workingDirectory) }
         if files.isEmpty {
-            // A .env next to where we are may name the files.
-            let dotenv = Paths.join(projectDirectory ?? workingDirectory, ".env")
-            if options.envFiles.isEmpty, Paths.isFile(dotenv),
-               let pairs = try? Dotenv.read(path: dotenv, env: processEnv),
-               let cf = pairs.last(where: { $0.0 == "COMPOSE_FILE" })?.1, !cf.isEmpty {
-                files = splitFileList(cf, env: processEnv)
+            // The env files (or a .env where we are) may name the files.
+            let candidates = options.envFiles.isEmpty
+                ? [Paths.join(projectDirectory ?? workingDirectory, ".env")]
+                : options.envFiles.map { Paths.absolute($0, relativeTo: workingDirectory) }
+            for f in candidates where Paths.isFile(f) {
+                if let pairs = try? Dotenv.read(path: f, env: processEnv),
+                   let cf = pairs.last(where: { $0.0 == "COMPOSE_FILE" })?.1, !cf.isEmpty {
+                    files = splitFileList(cf, env: processEnv)
+                }
             }
         }
         var absoluteFiles: [String] = []
@@ -52,22 +65,27 @@ public enum ComposeLoader {
             for (k, v) in try Dotenv.read(path: f, env: processEnv.merging(env) { a, _ in a }) { env[k] = v }
         }
         for (k, v) in processEnv { env[k] = v }
-        processEnv = env
         ctx.environment = env
 
         // Each file, then the merge.
         var model = ComposeValue.mapping(ComposeMapping())
         for (i, f) in absoluteFiles.enumerated() {
-            var file = try ctx.loadFile(f, display: f == "-" ? "-" : f)
-            file = try ctx.applyIncludes(file, fileDir: f == "-" ? workingDirectory : Paths.dirname(f), stack: [f])
+            // Includes first, so that extends sees what they bring.
+            var file = try ctx.loadFile(f, display: f)
+            file = try ctx.applyIncludes(file, stack: [f])
             file = try ctx.applyExtends(file, filePath: f, fileDir: f == "-" ? workingDirectory : Paths.dirname(f))
+            file = try ComposeSchema.validate(file, file: f)
             file = ctx.rebaseFile(file, dir: projectDir)
             model = i == 0 ? file : ComposeMerge.mergeFiles(model, file)
+            model = ctx.applyMergeTags(of: f, file: file, to: model)
+        }
+
+        if model.mapping?.isEmpty != false {
+            throw ComposeError("empty compose file")
         }
 
         // Project name.
         let rawName: String
-        var fromDirectory = false
         if let n = options.projectName, !n.isEmpty {
             rawName = n
         } else if let n = env["COMPOSE_PROJECT_NAME"], !n.isEmpty {
@@ -76,9 +94,8 @@ public enum ComposeLoader {
             rawName = n
         } else {
             rawName = Paths.basename(projectDir)
-            fromDirectory = true
         }
-        let name = try normalizeProjectName(rawName, fromDirectory: fromDirectory)
+        let name = try normalizeProjectName(rawName)
 
         // Profiles, then the canonical model.
         var profiles = options.profiles
@@ -87,7 +104,8 @@ public enum ComposeLoader {
         }
         model = try ComposeNormalizer.filterProfiles(model, active: profiles, named: options.services)
         var normalizer = ComposeNormalizer(projectName: name, projectDirectory: projectDir, environment: env,
-                                           home: env["HOME"] ?? NSHomeDirectory())
+                                           home: env["HOME"] ?? NSHomeDirectory(),
+                                           keepUnusedResources: options.keepUnusedResources)
         model = try normalizer.normalize(model)
 
         return ComposeProject(name: name, workingDirectory: projectDir,
@@ -117,7 +135,9 @@ public enum ComposeLoader {
         throw ComposeError("no configuration file provided: not found")
     }
 
-    static func normalizeProjectName(_ raw: String, fromDirectory: Bool) throws -> String {
+    /// Lowercased, with characters other than [a-z0-9_-] dropped; it must then start with a
+    /// letter or digit.
+    static func normalizeProjectName(_ raw: String) throws -> String {
         let lowered = raw.lowercased()
         let kept = String(lowered.unicodeScalars.filter {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
@@ -128,24 +148,26 @@ public enum ComposeLoader {
         guard let first = kept.unicodeScalars.first, ("a"..."z").contains(first) || ("0"..."9").contains(first) else {
             throw ComposeError("invalid project name \"\(kept)\": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number")
         }
-        _ = fromDirectory
         return kept
     }
 }
 
 /// What loading one project (or an included one) shares.
-struct Context {
+struct LoadContext {
     var options: LoadOptions
     var workingDirectory = "/"
     var projectDirectory = "/"
     var environment: [String: String] = [:]
     var warnings: [String] = []
-    /// Files already read for `extends`, by absolute path (interpolated and validated).
+    /// Files already read (for `extends`), by absolute path: parsed and interpolated.
     var cache: [String: ComposeValue] = [:]
+    /// Each file's `!reset` and `!override` places, by absolute path.
+    var mergeTags: [String: ComposeYAML.MergeTags] = [:]
 
     init(options: LoadOptions) { self.options = options }
 
-    /// Reads, parses, interpolates and validates one file; `path` is absolute or `-`.
+    /// Reads, parses and interpolates one file; `path` is absolute or `-`. (It is validated
+    /// once its `extends` are applied: a file only extended from need not be valid alone.)
     mutating func loadFile(_ path: String, display: String) throws -> ComposeValue {
         if let v = cache[path] { return v }
         let text: String
@@ -166,30 +188,48 @@ struct Context {
             }
             text = s
         }
-        let parsed = try ComposeYAML.parse(text, file: display)
+        var tags = ComposeYAML.MergeTags()
+        var parsed = try ComposeYAML.parse(text, file: display, tags: &tags)
+        mergeTags[path] = tags
+        if case .null = parsed { parsed = .mapping(ComposeMapping()) }  // an empty file adds nothing
         guard case .mapping = parsed else {
             throw ComposeError("\(display): top-level object must be a mapping")
         }
         let env = environment
         var interpolator = Interpolator { env[$0] }
-        let interpolated: ComposeValue
-        do {
-            interpolated = try interpolator.interpolate(parsed)
-        } catch let e as ComposeError {
-            throw ComposeError("\(display): \(e.description)")
-        }
+        // docker compose names the path, not the file, in interpolation errors.
+        let interpolated = try interpolator.interpolate(parsed)
         for name in interpolator.unset {
-            let w = "The \"\(name)\" variable is not set. Defaulting to a blank string."
-            if !warnings.contains(w) {
-                warnings.append(w)
-                if options.printWarnings {
-                    FileHandle.standardError.write(Data("WARN[0000] \(w)\n".utf8))
-                }
-            }
+            warn("The \"\(name)\" variable is not set. Defaulting to a blank string.")
         }
-        let validated = try ComposeSchema.validate(interpolated, file: display)
-        cache[path] = validated
-        return validated
+        if parsed["version"] != nil {
+            warn("\(display): the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion")
+        }
+        cache[path] = interpolated
+        return interpolated
+    }
+
+    /// After merging `file` into `model`: `!override` places take the file's value whole,
+    /// `!reset` places lose what earlier files set.
+    func applyMergeTags(of path: String, file: ComposeValue, to model: ComposeValue) -> ComposeValue {
+        guard let tags = mergeTags[path] else { return model }
+        var model = model
+        for p in tags.override {
+            if let v = file.value(at: p) { model.setValue(v, at: p) }
+        }
+        for p in tags.reset where !p.contains(where: { $0.hasPrefix("[") }) {
+            model.setValue(nil, at: p)
+        }
+        return model
+    }
+
+    /// Records a warning once and prints it as docker compose does (`WARN[0000] …` on stderr).
+    mutating func warn(_ w: String) {
+        guard !warnings.contains(w) else { return }
+        warnings.append(w)
+        if options.printWarnings {
+            FileHandle.standardError.write(Data("WARN[0000] \(w)\n".utf8))
+        }
     }
 
     // MARK: extends
@@ -211,8 +251,9 @@ struct Context {
         }
         guard var sm = svc.mapping, let ext = sm["extends"] else { return svc }
         if stack.contains(where: { $0 == (filePath, name) }) {
-            let chain = (stack.map(\.1) + [name]).joined(separator: " -> ")
-            throw ComposeError("circular reference with extends: \(chain)")
+            var lines = ["Circular reference:", "  \(stack[0].1) in \(stack[0].0)"]
+            for (f, n) in stack.dropFirst() + [(filePath, name)] { lines.append("  extends \(n) in \(f)") }
+            throw ComposeError(lines.joined(separator: "\n"))
         }
         if stack.count > 64 { throw ComposeError("extends chain is too long at service \(name)") }
         var baseName: String
@@ -224,33 +265,46 @@ struct Context {
             baseFile = e["file"]?.scalarText
         default: baseName = ""
         }
-        if baseName.isEmpty { throw ComposeError("services.\(name).extends: missing property 'service'") }
+        if baseName.isEmpty { throw ComposeError("\(filePath): services.\(name).extends: missing property 'service'") }
         let next = stack + [(filePath, name)]
         var base: ComposeValue
         if let baseFile {
             let other = Paths.absolute(Paths.expandHome(baseFile, home: environment["HOME"] ?? NSHomeDirectory()), relativeTo: fileDir)
             let otherFile = try loadFile(other, display: other)
-            guard let otherServices = otherFile["services"]?.mapping, otherServices[baseName] != nil else {
-                throw ComposeError("cannot extend service \"\(baseName)\" in \(other): service not found")
+            guard let otherServices = otherFile["services"]?.mapping else {
+                throw ComposeError("cannot extend service \"\(name)\" in \(other): no services section")
+            }
+            guard otherServices[baseName] != nil else {
+                throw ComposeError("cannot extend service \"\(name)\" in \(filePath): service \"\(baseName)\" not found in \(baseFile)")
             }
             base = try resolveService(baseName, services: otherServices, filePath: other, fileDir: Paths.dirname(other), stack: next)
             base = rebaseService(base, dir: Paths.dirname(other))
         } else {
             guard services[baseName] != nil else {
-                throw ComposeError("cannot extend service \"\(baseName)\" in \(filePath): service not found")
+                throw ComposeError("cannot extend service \"\(name)\" in \(filePath): service \"\(baseName)\" not found")
             }
             base = try resolveService(baseName, services: services, filePath: filePath, fileDir: fileDir, stack: next)
         }
         sm["extends"] = nil
         if var bm = base.mapping { bm["extends"] = nil; base = .mapping(bm) }
-        return ComposeMerge.merge(base, .mapping(sm), path: ["services", name])
+        var merged = ComposeMerge.merge(base, .mapping(sm), path: ["services", name])
+        // `!override` / `!reset` in the extending service apply to what it inherits too.
+        if let tags = mergeTags[filePath] {
+            for p in tags.override where p.count > 2 && p[0] == "services" && p[1] == name {
+                if let v = svc.value(at: p.dropFirst(2)) { merged.setValue(v, at: p.dropFirst(2)) }
+            }
+            for p in tags.reset where p.count > 2 && p[0] == "services" && p[1] == name && !p.contains(where: { $0.hasPrefix("[") }) {
+                merged.setValue(nil, at: p.dropFirst(2))
+            }
+        }
+        return merged
     }
 
     // MARK: include
 
     static let resourceKinds = ["services", "networks", "volumes", "secrets", "configs"]
 
-    mutating func applyIncludes(_ file: ComposeValue, fileDir: String, stack: [String]) throws -> ComposeValue {
+    mutating func applyIncludes(_ file: ComposeValue, stack: [String]) throws -> ComposeValue {
         guard var m = file.mapping, let includes = m["include"]?.array else { return file }
         m["include"] = nil
         for inc in includes {
@@ -266,30 +320,35 @@ struct Context {
             default: continue
             }
             guard !paths.isEmpty else { continue }
-            let absPaths = paths.map { Paths.absolute($0, relativeTo: fileDir) }
+            // Relative to the including project's directory, as compose-go resolves them.
+            let base = projectDirectory
+            let absPaths = paths.map { Paths.absolute(Paths.expandHome($0, home: home), relativeTo: base) }
             for p in absPaths where stack.contains(p) {
                 throw ComposeError("include cycle detected: \((stack + [p]).joined(separator: " -> "))")
             }
-            let subDir = projectDir.map { Paths.absolute($0, relativeTo: fileDir) } ?? Paths.dirname(absPaths[0])
-            // The included project's own environment: its env files under the process environment.
-            var env: [String: String] = [:]
-            let files = envFiles.map { $0.map { Paths.absolute($0, relativeTo: fileDir) } }
+            let subDir = projectDir.map { Paths.absolute($0, relativeTo: base) } ?? Paths.dirname(absPaths[0])
+            // The included project's environment: ours, plus what its env files (or its .env)
+            // define that ours does not (compose-go's Mapping.Merge).
+            var env = environment
+            let files = envFiles.map { $0.filter { $0 != "/dev/null" }.map { Paths.absolute($0, relativeTo: base) } }
                 ?? [Paths.join(subDir, ".env")].filter(Paths.isFile)
             for f in files {
-                for (k, v) in try Dotenv.read(path: f, env: options.environment) { env[k] = v }
+                if Paths.isDirectory(f) { throw ComposeError("\(f) is not a file") }
+                for (k, v) in try Dotenv.read(path: f, env: environment) where environment[k] == nil { env[k] = v }
             }
-            for (k, v) in options.environment { env[k] = v }
-            var sub = Context(options: options)
+            var sub = LoadContext(options: options)
             sub.workingDirectory = workingDirectory
             sub.projectDirectory = subDir
             sub.environment = env
             var included = ComposeValue.mapping(ComposeMapping())
             for (i, p) in absPaths.enumerated() {
                 var f = try sub.loadFile(p, display: p)
-                f = try sub.applyIncludes(f, fileDir: Paths.dirname(p), stack: stack + [p])
+                f = try sub.applyIncludes(f, stack: stack + [p])
                 f = try sub.applyExtends(f, filePath: p, fileDir: Paths.dirname(p))
+                f = try ComposeSchema.validate(f, file: p)
                 f = sub.rebaseFile(f, dir: subDir)
                 included = i == 0 ? f : ComposeMerge.mergeFiles(included, f)
+                included = sub.applyMergeTags(of: p, file: f, to: included)
             }
             for w in sub.warnings where !warnings.contains(w) { warnings.append(w) }
             for kind in Self.resourceKinds {

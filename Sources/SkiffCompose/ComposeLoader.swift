@@ -20,6 +20,9 @@ public struct LoadOptions: Sendable {
     public var services: [String] = []
     /// Print docker compose's warnings (unset variables) to stderr as they happen.
     public var printWarnings: Bool = true
+    /// Keep top-level networks, volumes, secrets and configs no enabled service uses
+    /// (`--all`); by default they are dropped, as docker compose does.
+    public var keepUnusedResources: Bool = false
     /// What `-` reads; nil: the process's standard input.
     public var stdin: String?
 

@@ -43,7 +43,7 @@ enum ComposeMerge {
             }
             return .array(out)
         case .build:
-            return merge(buildMapping(base), buildMapping(over), path: path + ["{}"])
+            return mergeMappings(buildMapping(base).mapping, buildMapping(over).mapping, path: path) ?? over
         case .listToMapping:
             guard let a = namesToMapping(base), let b = namesToMapping(over) else { return over }
             return mergeMappings(a, b, path: path)

@@ -7,6 +7,9 @@ struct ComposeNormalizer {
     var projectDirectory: String
     var environment: [String: String]
     var home: String
+    /// Keep declared networks, volumes, secrets and configs no enabled service uses
+    /// (docker compose drops them unless `--all`).
+    var keepUnusedResources = false
 
     // MARK: profiles
 
@@ -51,6 +54,21 @@ struct ComposeNormalizer {
         }
         out["services"] = .mapping(normalized)
 
+        // What the enabled services use (docker compose drops the rest).
+        var used: [String: Set<String>] = ["networks": [], "volumes": [], "secrets": [], "configs": []]
+        for (_, svc) in normalized.entries {
+            used["networks"]!.formUnion(svc["networks"]?.mapping?.keys ?? [])
+            for v in svc["volumes"]?.array ?? [] where v["type"]?.string == "volume" {
+                if let src = v["source"]?.string { used["volumes"]!.insert(src) }
+            }
+            for ref in svc["secrets"]?.array ?? [] { if let src = ref["source"]?.string { used["secrets"]!.insert(src) } }
+            for ref in svc["build"]?["secrets"]?.array ?? [] {
+                if let src = ref.string ?? ref["source"]?.scalarText { used["secrets"]!.insert(src) }
+            }
+            for ref in svc["configs"]?.array ?? [] { if let src = ref["source"]?.string { used["configs"]!.insert(src) } }
+        }
+        func keep(_ kind: String, _ key: String) -> Bool { keepUnusedResources || used[kind]!.contains(key) }
+
         // Networks.
         var networks = ComposeMapping()
         let declaredNetworks = m["networks"]?.mapping ?? ComposeMapping()
@@ -66,10 +84,10 @@ struct ComposeNormalizer {
         if usesDefault, declaredNetworks["default"] == nil {
             networks["default"] = .mapping(ComposeMapping([("name", .string("\(projectName)_default"))]))
         }
-        for (key, v) in declaredNetworks.entries {
+        for (key, v) in declaredNetworks.entries where keep("networks", key) {
             networks[key] = .mapping(resource(key, v))
         }
-        if !networks.isEmpty { out["networks"] = .mapping(networks) }
+        if !networks.isEmpty { out["networks"] = .mapping(Self.sorted(networks)) }
 
         // Volumes.
         let declaredVolumes = m["volumes"]?.mapping ?? ComposeMapping()
@@ -80,37 +98,47 @@ struct ComposeNormalizer {
                 }
             }
         }
-        if !declaredVolumes.isEmpty {
-            var volumes = ComposeMapping()
-            for (key, v) in declaredVolumes.entries { volumes[key] = .mapping(resource(key, v)) }
-            out["volumes"] = .mapping(volumes)
-        }
+        var volumes = ComposeMapping()
+        for (key, v) in declaredVolumes.entries where keep("volumes", key) { volumes[key] = .mapping(resource(key, v)) }
+        if !volumes.isEmpty { out["volumes"] = .mapping(Self.sorted(volumes)) }
 
         // Secrets and configs.
         for (kind, singular) in [("secrets", "secret"), ("configs", "config")] {
             let declared = m[kind]?.mapping ?? ComposeMapping()
             for (name, svc) in normalized.entries {
+                if kind == "secrets" {
+                    for ref in svc["build"]?["secrets"]?.array ?? [] {
+                        if let src = ref.string ?? ref["source"]?.scalarText, declared[src] == nil {
+                            throw ComposeError("service \"\(name)\" refers to undefined build secret \(src): invalid compose project")
+                        }
+                    }
+                }
                 for ref in svc[kind]?.array ?? [] {
                     if let src = ref["source"]?.string, declared[src] == nil {
                         throw ComposeError("service \"\(name)\" refers to undefined \(singular) \(src): invalid compose project")
                     }
                 }
             }
-            if !declared.isEmpty {
-                var res = ComposeMapping()
-                for (key, v) in declared.entries {
-                    var r = v.mapping ?? ComposeMapping()
-                    if r["external"]?.bool == true, r["name"] == nil { r["name"] = .string(key) }
-                    res[key] = .mapping(r)
+            var res = ComposeMapping()
+            for (key, v) in declared.entries where keep(kind, key) {
+                var r = resource(key, v)
+                // compose-go: a config from the environment carries its content.
+                if kind == "configs", let e = r["environment"]?.scalarText, let value = environment[e] {
+                    r["content"] = .string(value)
                 }
-                out[kind] = .mapping(res)
+                if kind == "secrets", r["external"]?.bool != true, r["file"] == nil, r["environment"] == nil {
+                    throw ComposeError("secret \"\(key)\" must declare either `file` or `environment`: invalid compose project")
+                }
+                res[key] = .mapping(r)
             }
+            if !res.isEmpty { out[kind] = .mapping(Self.sorted(res)) }
         }
 
-        // Dependencies.
+        // Dependencies and consistency.
         var final = ComposeMapping()
         for (name, svc) in normalized.entries {
             guard var sm = svc.mapping else { continue }
+            try checkConsistency(name, sm, services: normalized)
             if let deps = sm["depends_on"]?.mapping {
                 var kept = ComposeMapping()
                 for (dep, spec) in deps.entries {
@@ -128,6 +156,10 @@ struct ComposeNormalizer {
         return .mapping(out)
     }
 
+    static func sorted(_ m: ComposeMapping) -> ComposeMapping {
+        ComposeMapping(m.entries.sorted { $0.key < $1.key })
+    }
+
     /// A top-level network or volume: null → mapping; `name` defaulted to `<project>_<key>`, or
     /// to the key for external ones.
     private func resource(_ key: String, _ v: ComposeValue) -> ComposeMapping {
@@ -139,6 +171,52 @@ struct ComposeNormalizer {
             r["name"] = .string("\(projectName)_\(key)")
         }
         return r
+    }
+
+    /// compose-go's consistency checks that need the whole project.
+    private func checkConsistency(_ name: String, _ s: ComposeMapping, services: ComposeMapping) throws {
+        if s["build"] == nil, (s["image"]?.scalarText ?? "").isEmpty, s["provider"] == nil {
+            throw ComposeError("service \"\(name)\" has neither an image nor a build context specified: invalid compose project")
+        }
+        if s["build"]?["dockerfile_inline"] != nil, s["build"]?["dockerfile"] != nil, s["build"]?["dockerfile"] != .string("Dockerfile") {
+            throw ComposeError("service \"\(name)\" declares mutualy exclusive dockerfile and dockerfile_inline: invalid compose project")
+        }
+        if let mode = s["network_mode"]?.scalarText {
+            if s["networks"] != nil {
+                throw ComposeError("service \(name) declares mutually exclusive `network_mode` and `networks`: invalid compose project")
+            }
+            if mode.hasPrefix("service:"), services[String(mode.dropFirst(8))] == nil {
+                let other = mode.dropFirst(8)
+                throw ComposeError("service \"\(other)\" not found for network_mode 'service:\(other)'")
+            }
+        }
+        if let first = s["healthcheck"]?["test"]?.array?.first?.scalarText, !["CMD", "CMD-SHELL", "NONE"].contains(first) {
+            throw ComposeError("healthcheck.test must start either by \"CMD\", \"CMD-SHELL\" or \"NONE\"")
+        }
+        let scale = s["scale"]?.int
+        let replicas = s["deploy"]?["replicas"]?.int
+        if let scale, let replicas, scale != replicas {
+            throw ComposeError("services.\(name): can't set distinct values on 'scale' and 'deploy.replicas': invalid compose project")
+        }
+        if let scale, scale < 0 { throw ComposeError("services.\(name).scale: must be greater than or equal to 0") }
+        if let replicas, replicas < 0 { throw ComposeError("services.\(name).deploy.replicas: must be greater than or equal to 0") }
+        if s["container_name"] != nil, (scale ?? replicas ?? 1) > 1 {
+            let attr = scale == nil ? "deploy.replicas" : "scale"
+            throw ComposeError("services.\(name): can't set container_name and \(attr) as container name must be unique: invalid compose project")
+        }
+        var mounts: [String: String] = [:]
+        for (i, t) in (s["tmpfs"]?.array ?? []).enumerated() {
+            let loc = "services.\(name).tmpfs[\(i)]"
+            let path = String((t.scalarText ?? "").split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            if let p = mounts[path] { throw ComposeError("\(loc): target \(path) already mounted as \(p)") }
+            mounts[path] = loc
+        }
+        for (i, v) in (s["volumes"]?.array ?? []).enumerated() {
+            let loc = "services.\(name).volumes[\(i)]"
+            guard let target = v["target"]?.scalarText else { continue }
+            if let p = mounts[target] { throw ComposeError("\(loc): target \(target) already mounted as \(p)") }
+            mounts[target] = loc
+        }
     }
 
     // MARK: a service
@@ -186,12 +264,28 @@ struct ComposeNormalizer {
         if let e = s["environment"] {
             for (k, v) in stringMapping(e, resolveBare: true).entries { env[k] = v }
         }
-        if s["environment"] != nil || !env.isEmpty { s["environment"] = .mapping(env) }
+        if s["environment"] != nil || !env.isEmpty { s["environment"] = .mapping(Self.sorted(env)) }
 
-        for key in ["labels", "sysctls", "annotations"] {
-            if let v = s[key] { s[key] = .mapping(stringMapping(v, resolveBare: false, bareValue: .string(""))) }
+        // label_file, under labels (labels win).
+        if let files = s["label_file"] {
+            var labels = ComposeMapping()
+            for item in files.array ?? [files] {
+                guard let p = item.scalarText else { continue }
+                guard Paths.isFile(p) else {
+                    throw ComposeError("label file \(p) not found: stat \(p): no such file or directory")
+                }
+                for (k, v) in try Dotenv.read(path: p, env: [:]) { labels[k] = .string(v) }
+            }
+            if let l = s["labels"] {
+                for (k, v) in stringMapping(l, resolveBare: false, bareValue: .string("")).entries { labels[k] = v }
+            }
+            s["labels"] = .mapping(labels)
+            s["label_file"] = nil
         }
-        if let v = s["extra_hosts"], let m = ComposeMerge.extraHostsToMapping(v) { s["extra_hosts"] = .mapping(m) }
+        for key in ["labels", "sysctls", "annotations"] {
+            if let v = s[key] { s[key] = .mapping(Self.sorted(stringMapping(v, resolveBare: false, bareValue: .string("")))) }
+        }
+        if let v = s["extra_hosts"], let m = ComposeMerge.extraHostsToMapping(v) { s["extra_hosts"] = .mapping(Self.sorted(m)) }
 
         if let p = s["ports"]?.array {
             var out: [ComposeValue] = []
@@ -225,10 +319,12 @@ struct ComposeNormalizer {
         }
 
         // Networks.
-        if let n = s["networks"] {
-            s["networks"] = .mapping(ComposeMerge.namesToMapping(n) ?? ComposeMapping())
+        if let n = s["networks"], let m = ComposeMerge.namesToMapping(n), !m.isEmpty {
+            s["networks"] = .mapping(Self.sorted(m))
         } else if s["network_mode"] == nil {
             s["networks"] = .mapping(ComposeMapping([("default", .null)]))
+        } else {
+            s["networks"] = nil  // `networks: {}` beside network_mode says nothing
         }
 
         if let d = s["depends_on"] {
@@ -247,7 +343,7 @@ struct ComposeNormalizer {
                 }
             default: break
             }
-            s["depends_on"] = .mapping(out)
+            s["depends_on"] = .mapping(Self.sorted(out))
         }
 
         if var h = s["healthcheck"]?.mapping {
@@ -266,7 +362,7 @@ struct ComposeNormalizer {
                     out[k] = v
                 }
             }
-            s["ulimits"] = .mapping(out)
+            s["ulimits"] = .mapping(Self.sorted(out))
         }
 
         for (kind, prefix) in [("secrets", "/run/secrets/"), ("configs", "/")] {
@@ -284,12 +380,30 @@ struct ComposeNormalizer {
             })
         }
 
-        // container_name makes one container only.
-        if s["container_name"] != nil {
-            let scale = s["scale"]?.int ?? s["deploy"]?["replicas"]?.int ?? 1
-            if scale > 1 {
-                throw ComposeError("services.\(name): can't set container_name and \(name) as container name must be unique: invalid compose project")
+        if s["pull_policy"]?.scalarText == "if_not_present" { s["pull_policy"] = .string("missing") }
+
+        // Implicit dependencies: links, `service:` namespaces, volumes_from.
+        var implicit: [(String, Bool)] = []
+        for l in s["links"]?.array ?? [] {
+            guard let text = l.scalarText else { continue }
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            implicit.append((parts.count == 2 ? String(parts[0]) : text, true))
+        }
+        for ns in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
+            if let ref = s[ns]?.scalarText, ref.hasPrefix("service:") { implicit.append((String(ref.dropFirst(8)), true)) }
+        }
+        for v in s["volumes_from"]?.array ?? [] {
+            guard let text = v.scalarText, !text.hasPrefix("container:") else { continue }
+            implicit.append((String(text.split(separator: ":", omittingEmptySubsequences: false)[0]), false))
+        }
+        if !implicit.isEmpty {
+            var deps = s["depends_on"]?.mapping ?? ComposeMapping()
+            for (dep, restart) in implicit where deps[dep] == nil {
+                deps[dep] = .mapping(ComposeMapping([
+                    ("condition", .string("service_started")), ("required", .bool(true)), ("restart", .bool(restart)),
+                ]))
             }
+            s["depends_on"] = .mapping(Self.sorted(deps))
         }
 
         return .mapping(ComposeMapping(s.entries.sorted { $0.key < $1.key }))
@@ -329,8 +443,8 @@ struct ComposeNormalizer {
         case .mapping(var m):
             if m["context"] == nil { m["context"] = .string(projectDirectory) }
             if m["dockerfile"] == nil, m["dockerfile_inline"] == nil { m["dockerfile"] = .string("Dockerfile") }
-            if let a = m["args"] { m["args"] = .mapping(stringMapping(a, resolveBare: true)) }
-            if let l = m["labels"] { m["labels"] = .mapping(stringMapping(l, resolveBare: false, bareValue: .string(""))) }
+            if let a = m["args"] { m["args"] = .mapping(Self.sorted(stringMapping(a, resolveBare: true))) }
+            if let l = m["labels"] { m["labels"] = .mapping(Self.sorted(stringMapping(l, resolveBare: false, bareValue: .string("")))) }
             return .mapping(ComposeMapping(m.entries.sorted { $0.key < $1.key }))
         default:
             return b
@@ -350,13 +464,14 @@ struct ComposeNormalizer {
             return try shortPorts(spec)
         case .mapping(let m):
             var out = ComposeMapping()
+            if let n = m["name"]?.scalarText { out["name"] = .string(n) }
             out["mode"] = .string(m["mode"]?.scalarText ?? "ingress")
-            guard let t = m["target"]?.scalarText, let target = Int(t) else {
+            if let h = m["host_ip"]?.scalarText { out["host_ip"] = .string(h) }
+            guard let t = m["target"]?.scalarText, let target = Int(t), (0...65535).contains(target) else {
                 throw ComposeError("invalid target port")
             }
             out["target"] = .int(target)
             if let p = m["published"]?.scalarText, !p.isEmpty { out["published"] = .string(p) }
-            if let h = m["host_ip"]?.scalarText { out["host_ip"] = .string(h) }
             out["protocol"] = .string(m["protocol"]?.scalarText ?? "tcp")
             for (k, v) in m.entries where out[k] == nil && k != "target" && k != "published" { out[k] = v }
             return [.mapping(out)]
@@ -439,13 +554,20 @@ struct ComposeNormalizer {
             return try shortVolume(spec)
         case .mapping(var m):
             guard let type = m["type"]?.scalarText else { return item }
+            if type == "bind", (m["source"]?.scalarText ?? "").isEmpty {
+                throw ComposeError("invalid mount config for type \"bind\": field Source must not be empty")
+            }
             if type == "bind", let src = m["source"]?.scalarText {
                 m["source"] = .string(Paths.absolute(Paths.expandHome(src, home: home), relativeTo: projectDirectory))
-                var bind = m["bind"]?.mapping ?? ComposeMapping()
+            }
+            // As compose-go: a long-syntax `bind:` defaults create_host_path to true; without one
+            // nothing is implied (only the short syntax implies it).
+            if var bind = m["bind"]?.mapping {
                 if bind["create_host_path"] == nil { bind["create_host_path"] = .bool(true) }
-                m["bind"] = .mapping(bind)
+                m["bind"] = .mapping(ComposeMapping(bind.entries.sorted { $0.key < $1.key }))
             }
             if m["read_only"]?.bool == false { m["read_only"] = nil }
+            if let t = m["target"]?.scalarText { m["target"] = .string(Paths.clean(t)) }
             return .mapping(ComposeMapping(m.entries.sorted { Self.volumeKeyOrder($0.key) < Self.volumeKeyOrder($1.key) }))
         default:
             throw ComposeError("invalid volume specification")
@@ -458,13 +580,13 @@ struct ComposeNormalizer {
 
     private func shortVolume(_ spec: String) throws -> ComposeValue {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard !spec.isEmpty, parts.count <= 3, !parts.contains(where: \.isEmpty) else {
-            throw ComposeError("invalid volume specification: \"\(spec)\"")
-        }
+        guard !spec.isEmpty else { throw ComposeError("invalid empty volume spec") }
+        if parts.contains(where: \.isEmpty) { throw ComposeError("invalid spec: \(spec): empty section between colons") }
+        if parts.count > 3 { throw ComposeError("invalid spec: \(spec): too many colons") }
         var m = ComposeMapping()
         if parts.count == 1 {
             m["type"] = .string("volume")
-            m["target"] = .string(parts[0])
+            m["target"] = .string(Paths.clean(parts[0]))
             m["volume"] = .mapping(ComposeMapping())
             return .mapping(m)
         }
@@ -473,18 +595,17 @@ struct ComposeNormalizer {
         let isBind = src.hasPrefix(".") || src.hasPrefix("/") || src.hasPrefix("~")
         m["type"] = .string(isBind ? "bind" : "volume")
         m["source"] = .string(isBind ? Paths.absolute(Paths.expandHome(src, home: home), relativeTo: projectDirectory) : src)
-        m["target"] = .string(dst)
+        m["target"] = .string(Paths.clean(dst))
         var bind = ComposeMapping()
         var vol = ComposeMapping()
         for mode in modes {
             switch mode {
             case "ro": m["read_only"] = .bool(true)
-            case "rw": break
+            case "rw": m["read_only"] = nil
             case "z", "Z": bind["selinux"] = .string(mode)
             case "nocopy": vol["nocopy"] = .bool(true)
             case "shared", "rshared", "slave", "rslave", "private", "rprivate": bind["propagation"] = .string(mode)
-            case "cached", "delegated", "consistent": m["consistency"] = .string(mode)
-            default: throw ComposeError("invalid mode \"\(mode)\" in volume specification \"\(spec)\"")
+            default: break  // compose-go ignores other options (cached, delegated, …)
             }
         }
         if isBind {

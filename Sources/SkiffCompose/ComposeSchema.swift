@@ -142,6 +142,10 @@ enum ComposeSchema {
                         throw Issue(path: path, message: "must be \(Self.describeTypes(types))", wantedTypes: types)
                     }
                     value = casted
+                } else if case .string(let str) = value, let first = types.first, first != "string",
+                          types.contains("string"), let casted = Self.cast(str, to: first) {
+                    // `["boolean", "string"]` and the like exist for `${VAR}`: the value is the scalar.
+                    value = casted
                 }
             }
 

@@ -57,6 +57,8 @@ public enum ComposeValue: Sendable, Equatable {
 /// A mapping whose keys keep their order.
 public struct ComposeMapping: Sendable, Equatable {
     public private(set) var entries: [(key: String, value: ComposeValue)] = []
+    /// Key → position in `entries` (so big mappings stay fast).
+    private var index: [String: Int] = [:]
 
     public init() {}
 
@@ -68,11 +70,18 @@ public struct ComposeMapping: Sendable, Equatable {
     public var isEmpty: Bool { entries.isEmpty }
 
     public subscript(key: String) -> ComposeValue? {
-        get { entries.first(where: { $0.key == key })?.value }
+        get { index[key].map { entries[$0].value } }
         set {
-            if let i = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            if let i = index[key] {
+                if let newValue {
+                    entries[i].value = newValue
+                } else {
+                    entries.remove(at: i)
+                    index[key] = nil
+                    for j in i..<entries.count { index[entries[j].key] = j }
+                }
             } else if let newValue {
+                index[key] = entries.count
                 entries.append((key, newValue))
             }
         }
@@ -81,5 +90,47 @@ public struct ComposeMapping: Sendable, Equatable {
     public static func == (a: ComposeMapping, b: ComposeMapping) -> Bool {
         a.entries.count == b.entries.count
             && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}
+
+extension ComposeValue {
+    /// The value at a path of mapping keys and `[i]` indices.
+    func value(at path: some Collection<String>) -> ComposeValue? {
+        guard let first = path.first else { return self }
+        let rest = path.dropFirst()
+        if first.hasPrefix("["), first.hasSuffix("]"), let i = Int(first.dropFirst().dropLast()) {
+            guard case .array(let a) = self, a.indices.contains(i) else { return nil }
+            return a[i].value(at: rest)
+        }
+        return self[first]?.value(at: rest)
+    }
+
+    /// Sets (or, with nil, removes) the value at a path; missing mappings on the way are created.
+    mutating func setValue(_ new: ComposeValue?, at path: some Collection<String>) {
+        guard let first = path.first else {
+            if let new { self = new }
+            return
+        }
+        let rest = path.dropFirst()
+        if first.hasPrefix("["), first.hasSuffix("]"), let i = Int(first.dropFirst().dropLast()) {
+            guard case .array(var a) = self, a.indices.contains(i) else { return }
+            if rest.isEmpty, new == nil {
+                a.remove(at: i)
+            } else {
+                a[i].setValue(new, at: rest)
+            }
+            self = .array(a)
+            return
+        }
+        var m = mapping ?? ComposeMapping()
+        if rest.isEmpty {
+            m[first] = new
+        } else {
+            var child = m[first] ?? .mapping(ComposeMapping())
+            if new == nil, m[first] == nil { return }
+            child.setValue(new, at: rest)
+            m[first] = child
+        }
+        self = .mapping(m)
     }
 }

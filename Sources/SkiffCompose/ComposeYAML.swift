@@ -9,25 +9,54 @@ enum ComposeYAML {
         // These patterns are literals; they compile.
         r = try! r.appending(.null, #"^(?:~|null|Null|NULL|)$"#)
         r = try! r.appending(.bool, #"^(?:true|True|TRUE|false|False|FALSE)$"#)
-        r = try! r.appending(.int, #"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"#)
+        r = try! r.appending(.int, #"^[-+]?(?:[0-9]+|0b[01]+|0o[0-7]+|0x[0-9a-fA-F]+)$"#)
         r = try! r.appending(.float, #"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"#)
         r = try! r.appending(.merge, #"^(?:<<)$"#)
         return r
     }()
 
+    /// Where a document used compose's merge tags: `!reset` (the value is dropped, and the
+    /// merge removes what earlier files set there) and `!override` (replaces, not merges).
+    struct MergeTags: Sendable {
+        var reset: [[String]] = []
+        var override: [[String]] = []
+    }
+
     /// Parses one document; `file` names it in errors. An empty document is `.null`.
     static func parse(_ text: String, file: String) throws -> ComposeValue {
-        let node: Node?
+        var tags = MergeTags()
+        return try parse(text, file: file, tags: &tags)
+    }
+
+    static func parse(_ text: String, file: String, tags: inout MergeTags) throws -> ComposeValue {
+        var nodes: [Node] = []
         do {
-            node = try Yams.compose(yaml: text, resolver)
+            var documents = try Yams.compose_all(yaml: text, resolver)
+            while let node = documents.next() {
+                nodes.append(node)
+                if nodes.count > 1000 { throw ComposeError("\(file): yaml: too many documents") }
+            }
+            if let error = documents.error { throw error }
         } catch let e as YamlError {
             throw ComposeError("\(file): \(describe(e))")
+        } catch let e as ComposeError {
+            throw e
         } catch {
             throw ComposeError("\(file): \(error)")
         }
-        guard let node else { return .null }
-        var budget = 5_000_000
-        return try convert(node, file: file, budget: &budget)
+        // Several documents (`---`) merge in order, as compose-go reads them.
+        var budget = 250_000
+        var result: ComposeValue = .null
+        for node in nodes {
+            let value = try convert(node, file: file, budget: &budget, path: [], tags: &tags) ?? .null
+            switch (result, value) {
+            case (_, .null): continue
+            case (.null, _): result = value
+            case (.mapping, .mapping): result = ComposeMerge.mergeFiles(result, value)
+            default: throw ComposeError("\(file): top-level object must be a mapping")
+            }
+        }
+        return result
     }
 
     private static func describe(_ e: YamlError) -> String {
@@ -44,9 +73,25 @@ enum ComposeYAML {
         }
     }
 
-    private static func convert(_ node: Node, file: String, budget: inout Int) throws -> ComposeValue {
+    /// nil: a `!reset` value, left out.
+    private static func convert(_ node: Node, file: String, budget: inout Int, path: [String], tags: inout MergeTags) throws -> ComposeValue? {
         budget -= 1
         if budget < 0 { throw ComposeError("\(file): yaml: document is too large (too many aliased nodes)") }
+        var node = node
+        switch node.tag.rawValue {
+        case "!reset":
+            tags.reset.append(path)
+            return nil
+        case "!override":
+            tags.override.append(path)
+            if case .scalar(var s) = node {
+                // The scalar itself resolves as if untagged.
+                s.tag = s.style == .plain || s.style == .any ? Tag(.implicit, resolver) : Tag(.str)
+                node = .scalar(s)
+            }
+        default:
+            break
+        }
         switch node {
         case .scalar(let s):
             return try scalar(s, file: file)
@@ -55,15 +100,17 @@ enum ComposeYAML {
         case .sequence(let seq):
             var out: [ComposeValue] = []
             out.reserveCapacity(seq.count)
-            for n in seq { out.append(try convert(n, file: file, budget: &budget)) }
+            for n in seq {
+                if let v = try convert(n, file: file, budget: &budget, path: path + ["[\(out.count)]"], tags: &tags) { out.append(v) }
+            }
             return .array(out)
         case .mapping(let map):
             var out = ComposeMapping()
             var merged: [ComposeMapping] = []
             for (k, v) in map {
-                if case .scalar(let ks) = k, ks.tag.rawValue == Tag.Name.merge.rawValue {
+                if case .scalar = k, k.tag.rawValue == Tag.Name.merge.rawValue {
                     // `<<: *anchor` or `<<: [*a, *b]`: keys not set here, earlier sources first.
-                    let value = try convert(v, file: file, budget: &budget)
+                    let value = try convert(v, file: file, budget: &budget, path: path, tags: &tags) ?? .null
                     switch value {
                     case .mapping(let m): merged.append(m)
                     case .array(let items):
@@ -82,7 +129,9 @@ enum ComposeYAML {
                 if out[key] != nil {
                     throw ComposeError("\(file): yaml: mapping key \"\(key)\" already defined")
                 }
-                out[key] = try convert(v, file: file, budget: &budget)
+                if let value = try convert(v, file: file, budget: &budget, path: path + [key], tags: &tags) {
+                    out[key] = value
+                }
             }
             for m in merged {
                 for (k, v) in m.entries where out[k] == nil { out[k] = v }
@@ -103,7 +152,8 @@ enum ComposeYAML {
 
     private static func scalar(_ s: Node.Scalar, file: String) throws -> ComposeValue {
         let text = s.string
-        switch s.tag.rawValue {
+        // Node's `tag` resolves an implicit tag with our resolver (a Scalar's own does not).
+        switch Node.scalar(s).tag.rawValue {
         case Tag.Name.null.rawValue:
             return .null
         case Tag.Name.bool.rawValue:
@@ -134,8 +184,17 @@ enum ComposeYAML {
         var t = Substring(text)
         var negative = false
         if t.hasPrefix("+") { t = t.dropFirst() } else if t.hasPrefix("-") { negative = true; t = t.dropFirst() }
+        // As Go's strconv.ParseInt(s, 0, 64), which go-yaml v3 uses: `0440` is octal.
         var radix = 10
-        if t.hasPrefix("0x") { radix = 16; t = t.dropFirst(2) } else if t.hasPrefix("0o") { radix = 8; t = t.dropFirst(2) }
+        if t.hasPrefix("0x") {
+            radix = 16; t = t.dropFirst(2)
+        } else if t.hasPrefix("0o") {
+            radix = 8; t = t.dropFirst(2)
+        } else if t.hasPrefix("0b") {
+            radix = 2; t = t.dropFirst(2)
+        } else if t.count > 1, t.hasPrefix("0") {
+            radix = 8; t = t.dropFirst()
+        }
         guard let v = Int(t, radix: radix) else { return nil }
         return negative ? -v : v
     }
@@ -262,15 +321,22 @@ enum YAMLWriter {
             return true
         default: break
         }
-        // Numbers of any YAML 1.1/1.2 flavour, and sexagesimal-looking `1:20`, dates.
-        let numberish = s.unicodeScalars.allSatisfy { "0123456789+-._:eExXoObBabcdefABCDEF".unicodeScalars.contains($0) }
-        if numberish, s.unicodeScalars.contains(where: { ("0"..."9").contains($0) }) || s.lowercased().contains("inf") || s.lowercased().contains("nan") {
-            if Double(s) != nil || Int(s) != nil { return true }
-            if s.hasPrefix("0x") || s.hasPrefix("0o") || s.hasPrefix("0b") || s.hasPrefix("+") || s.hasPrefix(".") { return true }
-            if s.first?.isNumber == true && (s.contains(":") == false) { return true }
+        // Numbers of any YAML 1.1/1.2 flavour (also `1_000`, `0x1F`, sexagesimal `1:20`) and
+        // dates, so that no reader takes them for anything but text.
+        let lower = s.lowercased()
+        if [".inf", "+.inf", "-.inf", ".nan", "inf", "nan", "+inf", "-inf", "infinity"].contains(lower) { return true }
+        let plain = s.replacingOccurrences(of: "_", with: "")
+        if Int(plain) != nil || Double(plain) != nil { return true }
+        let body = plain.hasPrefix("+") || plain.hasPrefix("-") ? String(plain.dropFirst()) : plain
+        for (prefix, digits) in [("0x", "0123456789abcdefABCDEF"), ("0o", "01234567"), ("0b", "01")] where body.hasPrefix(prefix) {
+            if body.count > 2, body.dropFirst(2).allSatisfy(digits.contains) { return true }
         }
-        let l = s.lowercased()
-        if [".inf", "+.inf", "-.inf", ".nan"].contains(l) { return true }
+        if let f = body.first, f.isASCII, f.isNumber, body.contains(":"),
+           body.allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == ":" || $0 == "." }) {
+            return true
+        }
+        let chars = Array(s)
+        if chars.count >= 8, chars[0..<4].allSatisfy({ $0.isASCII && $0.isNumber }), chars[4] == "-" { return true }
         return false
     }
 

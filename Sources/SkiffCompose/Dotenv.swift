@@ -32,8 +32,14 @@ enum Dotenv {
             if key.hasPrefix("export ") || key.hasPrefix("export\t") {
                 key = String(key.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             }
-            if key.isEmpty || key.unicodeScalars.contains(where: { $0 == " " || $0 == "\t" || $0 == "'" || $0 == "\"" }) {
-                throw ComposeError("failed to read \(file): line \(line): unexpected character \"\(key.first.map(String.init) ?? "=")\" in variable name")
+            if key.contains(" ") || key.contains("\t") {
+                throw ComposeError("failed to read \(file): line \(line): key cannot contain a space")
+            }
+            if let bad = key.first(where: { !($0.isLetter || $0.isNumber || "_.-[]".contains($0)) }) {
+                throw ComposeError("failed to read \(file): line \(line): unexpected character \"\(bad)\" in variable name \"\(key)\"")
+            }
+            if key.isEmpty {
+                throw ComposeError("failed to read \(file): line \(line): unexpected character \"=\" in variable name")
             }
             if i >= s.count || s[i] == "\n" {
                 // A bare `KEY`: inherited from the environment, if set there.
@@ -51,16 +57,26 @@ enum Dotenv {
                 var closed = false
                 while i < s.count {
                     let c = s[i]
-                    if c == "\\", q == "\"", i + 1 < s.count {
+                    if c == "\\", i + 1 < s.count {
                         let n = s[i + 1]
-                        switch n {
-                        case "n": raw.append("\n")
-                        case "r": raw.append("\r")
-                        case "t": raw.append("\t")
-                        case "\\": raw.append("\\")
-                        case "\"": raw.append("\"")
-                        case "$": raw.append(contentsOf: "$$".unicodeScalars)
-                        default: raw.append("\\"); raw.append(n)
+                        if n == q {
+                            raw.append(n)  // an escaped quote
+                        } else if q == "\"" {
+                            switch n {
+                            case "n": raw.append("\n")
+                            case "r": raw.append("\r")
+                            case "t": raw.append("\t")
+                            case "a": raw.append("\u{07}")
+                            case "b": raw.append("\u{08}")
+                            case "f": raw.append("\u{0C}")
+                            case "v": raw.append("\u{0B}")
+                            case "\\": raw.append("\\")
+                            case "$": raw.append(contentsOf: "$$".unicodeScalars)
+                            default: raw.append("\\"); raw.append(n)
+                            }
+                        } else {
+                            raw.append("\\"); raw.append(n)
+                            if n == "$" { raw.append("$") }
                         }
                         if n == "\n" { line += 1 }
                         i += 2
@@ -81,7 +97,7 @@ enum Dotenv {
                 let start = i
                 while i < s.count, s[i] != "\n" { i += 1 }
                 var raw = String(String.UnicodeScalarView(s[start..<i]))
-                if let r = raw.range(of: " #") ?? raw.range(of: "\t#") { raw = String(raw[..<r.lowerBound]) }
+                if let r = raw.range(of: " #") { raw = String(raw[..<r.lowerBound]) }
                 value = raw.trimmingCharacters(in: .whitespaces)
                 if i < s.count { i += 1; line += 1 }
             }

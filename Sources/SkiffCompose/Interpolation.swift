@@ -10,6 +10,8 @@ struct Interpolator {
     var lookup: (String) -> String?
     /// Variables used while unset with no default (docker compose warns about each).
     var unset: [String] = []
+    /// How deep `${A:-${B:-…}}` nests right now (bounded: hostile input must not exhaust the stack).
+    private var depth = 0
 
     init(lookup: @escaping (String) -> String?) { self.lookup = lookup }
 
@@ -44,12 +46,11 @@ struct Interpolator {
                 continue
             }
             if n == "{" {
-                // Find the matching `}`, counting nested `${`.
+                // Find the matching `}`, counting nested braces (as compose-go does: any `{`).
                 var depth = 1
                 var j = i + 2
                 while j < s.count {
-                    if s[j] == "$", j + 1 < s.count, s[j + 1] == "{" { depth += 1; j += 2; continue }
-                    if s[j] == "$", j + 1 < s.count, s[j + 1] == "$" { j += 2; continue }
+                    if s[j] == "{" { depth += 1 }
                     if s[j] == "}" { depth -= 1; if depth == 0 { break } }
                     j += 1
                 }
@@ -71,7 +72,9 @@ struct Interpolator {
     }
 
     private mutating func braced(_ inner: [Unicode.Scalar]) throws(Failure) -> String {
-        guard let first = inner.first, Self.isNameStart(first) else { throw .invalid }
+        guard let first = inner.first, Self.isNameStart(first), depth < 64 else { throw .invalid }
+        depth += 1
+        defer { depth -= 1 }
         var k = 1
         while k < inner.count, Self.isNameChar(inner[k]) { k += 1 }
         let name = String(String.UnicodeScalarView(inner[0..<k]))
@@ -107,10 +110,10 @@ extension Interpolator {
             } catch .invalid {
                 throw ComposeError("invalid interpolation format for \(ComposePath.text(path)): \"\(s)\". You may need to escape any $ characters by using \"$$\" instead.")
             } catch .required(let name, let message) {
-                let where_ = path.isEmpty ? "" : " (in \(ComposePath.text(path)))"
-                throw ComposeError(message.isEmpty
-                    ? "required variable \(name) is missing a value\(where_)"
-                    : "required variable \(name) is missing a value: \(message)\(where_)")
+                let what = message.isEmpty
+                    ? "required variable \(name) is missing a value"
+                    : "required variable \(name) is missing a value: \(message)"
+                throw ComposeError("error while interpolating \(ComposePath.text(path)): \(what)")
             }
         case .array(let a):
             var out: [ComposeValue] = []
