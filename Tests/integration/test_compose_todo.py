@@ -259,6 +259,10 @@ def test_up_builds_both_images_and_starts_db_healthy_before_web(compose, daemon)
     assert db["Config"]["Healthcheck"]["Interval"] == 1_000_000_000
     assert db["Config"]["Healthcheck"]["Test"][0] == "CMD-SHELL"
 
+    # web's own health check (its Dockerfile's) passes once it serves.
+    wait_for(lambda: compose.container("web")["State"]["Health"]["Status"] == "healthy",
+             "web to become healthy", timeout=30)
+
     # Published on the (namespace's) loopback only.
     assert web["HostConfig"]["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}
     status, page = http(daemon, "GET", "/")
