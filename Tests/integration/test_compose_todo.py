@@ -300,6 +300,7 @@ def test_the_json_api(compose, daemon):
     assert http(daemon, "PATCH", f"/api/todos/{bread['id']}", {"done": "yes"})[0] == 400
     assert http(daemon, "PATCH", f"/api/todos/{bread['id']}", raw="nope")[0] == 400
     assert http(daemon, "GET", "/nowhere")[0] == 404
+    assert http(daemon, "GET", "/healthz") == (200, {"status": "ok"})
     http(daemon, "DELETE", f"/api/todos/{bread['id']}")
 
 

@@ -5,6 +5,7 @@ PostgreSQL.
     POST   /api/todos          {"title": "..."}            -> 201 the new todo
     PATCH  /api/todos/{id}     {"title"?: "...", "done"?: bool} -> 200 the todo
     DELETE /api/todos/{id}     -> 204
+    GET    /healthz            -> 200 {"status": "ok"} when the database answers (not logged)
 
 Bad JSON or a missing/empty title is a 400, an unknown id a 404.  The
 database comes from POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER,
@@ -103,6 +104,9 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         if path == "/" and method in ("GET", "HEAD"):
             return self.send(HTTPStatus.OK, INDEX, "text/html; charset=utf-8")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            query("SELECT 1")
+            return self.send(HTTPStatus.OK, {"status": "ok"})
         if path == "/api/todos":
             if method == "GET":
                 rows = query("SELECT id, title, done FROM todos ORDER BY id")
@@ -141,6 +145,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(HTTPStatus.NOT_FOUND, f"no todo {ident}")
             return self.send(HTTPStatus.OK, todo(rows[0]))
         return self.error(HTTPStatus.NOT_FOUND, "not found")
+
+    def log_request(self, code="-", size="-"):
+        if self.path != "/healthz":     # the health check's, every 2 s
+            super().log_request(code, size)
 
     def dispatch(self):
         try:
