@@ -22,7 +22,8 @@ namespace's lo) and connects to the unix socket.  A plain TCP forward to an
 HTTP server works as an HTTP proxy for http:// URLs (the request line has the
 absolute URL), so an override file passes `http_proxy=http://PROXY_ADDR:3142`
 as a build argument (one of Docker's predefined proxy arguments: no ARG
-needed, and not kept in the image).  The published port is on the
+needed, and not kept in the image).  SKIFF_TEST_MIRROR may as well be an
+HTTP proxy or an apt cache (apt-cacher-ng's host:3142).  The published port is on the
 namespace's 127.0.0.1: HTTP requests are made with curl inside it.
 
 docker-compose builds with the docker CLI (its default,
