@@ -54,6 +54,8 @@ extension Engine {
             throw EngineError(.invalid, "Invalid signal: \(signal)")
         }
         var merged = config
+        // The image's stop signal is copied in, as dockerd does (inspect shows it).
+        if merged.stopSignal == nil { merged.stopSignal = base?.stopSignal.flatMap { $0.isEmpty ? nil : $0 } }
         try await resolveNetworking(&merged)
         for (key, value) in base?.labels ?? [:] where merged.labels[key] == nil { merged.labels[key] = value }
         for port in (base?.exposedPorts ?? [:]).keys where !merged.exposedPorts.contains(port) { merged.exposedPorts.append(port) }

@@ -91,6 +91,7 @@ extension Engine {
             process.capabilities = .init(bounding: all, effective: all, permitted: all)
         }
         process.noNewPrivileges = container.config.noNewPrivileges
+        process.rlimits = try SpecBuilder.rlimits(container.config)
         let request = ExecRequest(process: process, attachStdin: exec.attachStdin, attachStdout: exec.attachStdout, attachStderr: exec.attachStderr)
         let json: String
         do {

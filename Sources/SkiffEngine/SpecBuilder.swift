@@ -49,10 +49,7 @@ struct SpecBuilder {
             process.consoleSize = .init(height: UInt64(size[0]), width: UInt64(size[1]))
         }
         process.cwd = container.workingDir.isEmpty ? "/" : container.workingDir
-        process.rlimits = config.resources.ulimits.isEmpty ? nil : try config.resources.ulimits.map { (u) throws(EngineError) in
-            guard let name = Self.rlimitName(u.name) else { throw EngineError(.invalid, "invalid ulimit type: \(u.name)") }
-            return RuntimeSpec.Rlimit(type: name, hard: UInt64(max(u.hard, 0)), soft: UInt64(max(u.soft, 0)))
-        }
+        process.rlimits = try Self.rlimits(config)
         process.noNewPrivileges = config.noNewPrivileges
         let users = UserResolver(rootfs: rootfs)
         let user = try users.resolve(container.user)
@@ -229,6 +226,14 @@ struct SpecBuilder {
 
     static var cgroupV2: Bool {
         access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+    }
+
+    /// The container's `--ulimit`s as OCI rlimits (its exec processes get them too); nil when none.
+    static func rlimits(_ config: ContainerConfiguration) throws(EngineError) -> [RuntimeSpec.Rlimit]? {
+        config.resources.ulimits.isEmpty ? nil : try config.resources.ulimits.map { (u) throws(EngineError) in
+            guard let name = Self.rlimitName(u.name) else { throw EngineError(.invalid, "invalid ulimit type: \(u.name)") }
+            return RuntimeSpec.Rlimit(type: name, hard: UInt64(max(u.hard, 0)), soft: UInt64(max(u.soft, 0)))
+        }
     }
 
     static func rlimitName(_ name: String) -> String? {

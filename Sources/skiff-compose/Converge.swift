@@ -13,6 +13,8 @@ struct Converge {
     var start = true
     /// Per service, a replica count overriding the file's (`--scale`).
     var scale: [String: Int] = [:]
+    /// Seconds to wait for a container to stop before it is killed (`-t`); nil: its own.
+    var stopTimeout: Int?
     /// Wait for dependency conditions before starting a dependant.
     var waitForDependencies = true
     /// Containers created or started by this run, in start order (attached `up` follows them).
@@ -100,7 +102,7 @@ struct Converge {
     func removeContainer(_ c: ProjectContainer, stop: Bool, recreating: Bool = false) throws {
         if stop && c.isRunning {
             Console.event("Container", c.name, recreating ? "Recreate" : "Stopping")
-            try daemon.call("POST", "/containers/\(c.id)/stop")
+            try daemon.call("POST", "/containers/\(c.id)/stop", query: stopTimeout.map { [("t", String($0))] } ?? [])
         }
         if !recreating { Console.event("Container", c.name, "Removing") }
         try daemon.call("DELETE", "/containers/\(c.id)", query: [("force", "1")])

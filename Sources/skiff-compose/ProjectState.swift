@@ -20,7 +20,7 @@ enum Label {
 }
 
 /// A container of the project as the daemon lists it.
-struct ProjectContainer {
+struct ProjectContainer: Sendable {
     let id: String
     let name: String
     let service: String

@@ -39,6 +39,32 @@ def test_import_and_inspect(daemon, busybox):
     assert daemon.out("image", "inspect", "--format", "{{.Config.Cmd}}", busybox[7:19]) == "[sh]"
 
 
+def test_inspect_keeps_container_config_before_api_1_45(daemon, busybox):
+    """dockerd answers `Container` and `ContainerConfig` below API 1.45 and
+    drops them from 1.45 on; docker-compose 1.29 reads
+    `ContainerConfig.Volumes` when it recreates a container (was: KeyError)."""
+    for version, present in (("1.41", True), ("1.44", True), ("1.45", False), ("1.47", False)):
+        status, _, body = daemon.request("GET", f"/v{version}/images/busybox/json")
+        assert status == 200
+        info = json.loads(body)
+        assert ("ContainerConfig" in info) == present, version
+        assert ("Container" in info) == present, version
+        if present:
+            assert info["ContainerConfig"]["Cmd"] == ["sh"]
+
+
+def test_container_inspect_shows_the_image_stop_signal(daemon, busybox):
+    """An image's STOPSIGNAL is copied into the container's Config at create, as dockerd does."""
+    daemon.out("commit", "--change", "STOPSIGNAL SIGINT", daemon.out("create", "busybox", "true"), "stopsig:1")
+    cid = daemon.out("create", "stopsig:1", "true")
+    try:
+        assert daemon.out("inspect", "--format", "{{.Config.StopSignal}}", cid) == "SIGINT"
+        own = daemon.out("create", "--stop-signal", "SIGUSR1", "stopsig:1", "true")
+        assert daemon.out("inspect", "--format", "{{.Config.StopSignal}}", own) == "SIGUSR1"
+    finally:
+        daemon.docker("rm", "-f", *daemon.out("ps", "-aq").split(), check=False)
+
+
 def test_images_list_formats_and_filters(daemon, busybox):
     assert daemon.out("images", "-q") == busybox[7:19]
     assert daemon.out("images", "-q", "--no-trunc") == busybox

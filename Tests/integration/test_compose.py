@@ -68,7 +68,7 @@ def test_up_down_names_labels_network(project, daemon):
     # The project name comes from the directory when -p is not given.
     ls = project.ok("ls", "--format", "json", project=False)
     assert {"Name": project.name, "Status": "running(2)", "ConfigFiles": str(project.dir / "compose.yaml")} in json.loads(ls)
-    r = project.compose("down")
+    r = project.compose("down", "-t", "1")
     assert r.rc == 0, r.err
     assert project.names() == []
     assert daemon.docker("network", "inspect", f"{project.name}_default", check=False).returncode != 0
@@ -86,8 +86,8 @@ def test_project_name_from_directory_and_env(daemon, busybox, tmp_path):
         p.ok("up", "-d", project=False, env={"COMPOSE_PROJECT_NAME": "fromenv"})
         assert "fromenv-a-1" in daemon.out("ps", "--format", "{{.Names}}")
     finally:
-        p.compose("down", project=False)
-        p.compose("down", project=False, env={"COMPOSE_PROJECT_NAME": "fromenv"})
+        p.compose("down", "-t", "1", project=False)
+        p.compose("down", "-t", "1", project=False, env={"COMPOSE_PROJECT_NAME": "fromenv"})
 
 
 def test_up_is_idempotent_and_recreates_only_what_changed(project):
@@ -107,7 +107,7 @@ def test_up_is_idempotent_and_recreates_only_what_changed(project):
     r = project.compose("up", "-d")
     assert r.rc == 0 and "Running" in r.err
     assert {c["Names"]: c["ID"] for c in project.containers()} == ids
-    project.ok("up", "-d", env={"X": "two"})
+    project.ok("up", "-d", "-t", "1", env={"X": "two"})
     after = {c["Names"]: c["ID"] for c in project.containers()}
     assert after[f"{project.name}-a-1"] != ids[f"{project.name}-a-1"]
     assert after[f"{project.name}-b-1"] == ids[f"{project.name}-b-1"]
@@ -115,12 +115,12 @@ def test_up_is_idempotent_and_recreates_only_what_changed(project):
     # --no-recreate keeps the diverged container; --force-recreate replaces both.
     project.ok("up", "-d", "--no-recreate")
     assert {c["Names"]: c["ID"] for c in project.containers()} == after
-    project.ok("up", "-d", "--force-recreate", env={"X": "two"})
+    project.ok("up", "-d", "-t", "1", "--force-recreate", env={"X": "two"})
     forced = {c["Names"]: c["ID"] for c in project.containers()}
     assert all(forced[n] != after[n] for n in after)
     # A stopped container is started again, not recreated.
-    project.ok("stop", "b")
-    project.ok("up", "-d", env={"X": "two"})
+    project.ok("stop", "-t", "1", "b")
+    project.ok("up", "-d", "-t", "1", env={"X": "two"})
     assert {c["Names"]: c["ID"] for c in project.containers()} == forced
     assert state(project, f"{project.name}-b-1")["Running"]
 
@@ -132,7 +132,7 @@ def test_remove_orphans(project):
     r = project.compose("up", "-d")
     assert "Found orphan containers" in r.err and f"{project.name}-old-1" in r.err
     assert f"{project.name}-old-1" in project.names()
-    project.ok("up", "-d", "--remove-orphans")
+    project.ok("up", "-d", "-t", "1", "--remove-orphans")
     assert project.names() == [f"{project.name}-a-1"]
 
 
@@ -232,10 +232,10 @@ def test_named_volume_outlives_down_and_goes_with_down_v(project, daemon):
     first = project.sh(f"{project.name}-db-1", "cat /data/first")
     vol = json.loads(daemon.out("volume", "inspect", f"{project.name}_data"))[0]
     assert vol["Labels"]["com.docker.compose.volume"] == "data"
-    project.ok("down")
+    project.ok("down", "-t", "1")
     project.ok("up", "-d")
     assert project.sh(f"{project.name}-db-1", "cat /data/first") == first
-    project.ok("down", "-v")
+    project.ok("down", "-t", "1", "-v")
     assert daemon.docker("volume", "inspect", f"{project.name}_data", check=False).returncode != 0
 
 
@@ -334,7 +334,7 @@ def test_external_network_must_exist(project, daemon):
     try:
         project.ok("up", "-d")
         assert "compose-test-shared" in project.inspect(f"{project.name}-a-1")["NetworkSettings"]["Networks"]
-        project.ok("down")
+        project.ok("down", "-t", "1")
         daemon.out("network", "inspect", "compose-test-shared")  # external: left alone
     finally:
         project.down()
@@ -446,7 +446,7 @@ def test_replicas_and_scale(project):
     """)
     project.ok("up", "-d")
     assert project.names() == [f"{project.name}-w-{i}" for i in (1, 2, 3)]
-    project.ok("up", "-d", "--scale", "w=1")
+    project.ok("up", "-d", "-t", "1", "--scale", "w=1")
     assert project.names() == [f"{project.name}-w-1"]
     project.ok("up", "-d", "--scale", "w=2")
     assert project.names() == [f"{project.name}-w-1", f"{project.name}-w-2"]
@@ -578,10 +578,10 @@ def test_build_and_up_build_recreates_on_a_new_image(project, daemon):
     first_id = project.inspect(c)["Id"]
     project.ok("up", "-d")  # the image exists: no build, no recreate
     assert project.inspect(c)["Id"] == first_id
-    project.ok("up", "-d", "--build", env={"MESSAGE": "second"})
+    project.ok("up", "-d", "-t", "1", "--build", env={"MESSAGE": "second"})
     assert project.inspect(c)["Id"] != first_id
     assert project.sh(c, "cat /message") == "second"
-    project.ok("down", "--rmi", "local")
+    project.ok("down", "-t", "1", "--rmi", "local")
     assert daemon.docker("image", "inspect", f"{project.name}-app", check=False).returncode != 0
 
 
@@ -620,7 +620,8 @@ def test_run_exec_logs(project):
     assert labels["com.docker.compose.oneoff"] == "True"
     assert out not in project.ok("ps")
     assert out in project.ok("ps", "-a")
-    project.ok("rm", "-f", "-s")
+    project.ok("kill")
+    project.ok("rm", "-f")
 
 
 def test_lifecycle_commands(project):
@@ -748,7 +749,7 @@ def test_extends_include_profiles(project):
 @pytest.mark.parametrize("text,message", [
     ("services:\n  web:\n    image: busybox\n    bogus: 1\n", "services.web"),
     ("services:\n  web:\n    image: busybox\n    ports:\n      - {target: nope}\n", "services.web.ports[0]"),
-    ("services:\n  web:\n    image: busybox\n    restart: sometimes\n", "services.web.restart"),
+    ("services:\n  web:\n    image: busybox\n    restart: sometimes\n", 'services.web.restart: invalid restart policy "sometimes"'),
     ("services:\n  web:\n    image: busybox\n    depends_on: [db]\n", 'depends on undefined service "db"'),
     ("services:\n  web:\n    image: busybox\n    networks: [nope]\n", "undefined network nope"),
     ("services:\n  web: [1, 2]\n", "services.web"),

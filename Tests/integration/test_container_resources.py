@@ -134,3 +134,14 @@ def test_update_restart_policy_takes_effect(daemon, cli):
         assert json.loads(daemon.out("inspect", name))[0]["RestartCount"] == 2
     finally:
         cli("rm", "-f", name)
+
+
+def test_exec_processes_get_the_containers_ulimits(daemon, cli):
+    """`docker exec` runs with the container's --ulimit values, as dockerd's
+    execs do (was: the daemon's own limits)."""
+    name = unique("ulimit")
+    cli("run", "-d", "--name", name, "--ulimit", "nofile=1000:2000", "--ulimit", "nproc=500", "busybox", "sleep", "600")
+    try:
+        assert out(cli("exec", name, "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u")).split() == ["1000", "2000", "500"]
+    finally:
+        cli("rm", "-f", name)

@@ -50,6 +50,10 @@ struct ImageInspect: Codable, Sendable, Equatable {
     var dockerVersion = ""
     var author: String
     var config: ContainerConfig
+    /// Only for API versions before 1.45 (dockerd drops them from 1.45 on; docker-compose 1.29
+    /// reads `ContainerConfig.Volumes` when it recreates a container).
+    var container: String?
+    var containerConfig: ContainerConfig?
     var architecture: String
     var variant: String?
     var os: String
@@ -64,6 +68,7 @@ struct ImageInspect: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", parent = "Parent", comment = "Comment"
         case created = "Created", dockerVersion = "DockerVersion", author = "Author", config = "Config"
+        case container = "Container", containerConfig = "ContainerConfig"
         case architecture = "Architecture", variant = "Variant", os = "Os", osVersion = "OsVersion", size = "Size"
         case virtualSize = "VirtualSize", graphDriver = "GraphDriver", rootFS = "RootFS", metadata = "Metadata"
     }

@@ -128,11 +128,14 @@ private func inspect(_ image: ImageRecord, config: ImageConfig, request: APIRequ
         data["UpperDir"] = top
         if layers.count > 1 { data["LowerDir"] = layers.dropLast().reversed().joined(separator: ":") }
     }
+    let legacy = !request.apiVersionAtLeast("1.45")
     return ImageInspect(
         id: image.id.description, repoTags: image.tags.map(familiar), repoDigests: image.repoDigests.map(familiar),
         parent: image.parent?.description ?? "", comment: config.history?.last?.comment ?? "",
         created: config.created ?? image.created ?? "", author: config.author ?? "",
-        config: containerConfig(config.config), architecture: config.architecture, variant: config.variant,
+        config: containerConfig(config.config), container: legacy ? "" : nil,
+        containerConfig: legacy ? containerConfig(config.config) : nil,
+        architecture: config.architecture, variant: config.variant,
         os: config.os, osVersion: config.osVersion, size: image.size,
         virtualSize: request.apiVersionAtLeast("1.44") ? nil : image.size,
         graphDriver: DriverData(name: "overlay2", data: data),

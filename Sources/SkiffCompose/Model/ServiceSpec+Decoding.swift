@@ -134,6 +134,14 @@ extension ServiceSpec {
             }
         }
         if replicas < 0 { throw ModelError("\(path).scale must not be negative") }
+        if let r = restart {
+            let parts = r.split(separator: ":", maxSplits: 1).map(String.init)
+            let valid = ["no", "always", "unless-stopped"].contains(r)
+                || (parts[0] == "on-failure" && (parts.count == 1 || Int(parts[1]).map { $0 >= 0 } == true))
+            if !valid {
+                throw ModelError("\(path).restart: invalid restart policy \"\(r)\": use no, always, on-failure[:max-retries] or unless-stopped")
+            }
+        }
         if containerName != nil && replicas > 1 {
             throw ModelError("services.\(name): container_name \"\(containerName!)\" is set, so the service cannot be scaled to \(replicas)")
         }

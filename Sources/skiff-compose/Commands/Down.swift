@@ -32,20 +32,20 @@ struct Down: ParsableCommand {
                 }
                 containers.removeAll { !known.contains($0.service) }
             }
-            // Dependants stop before what they depend on.
-            let order = (try? spec?.startOrder().map(\.name)) ?? nil
-            containers.sort { a, b in
-                let ia = order?.firstIndex(of: a.service) ?? -1, ib = order?.firstIndex(of: b.service) ?? -1
-                return ia != ib ? ia > ib : a.number < b.number
+            // Dependants stop before what they depend on; each level at once.
+            let host = project.host
+            let timeout = self.timeout
+            let volumes = self.volumes
+            for level in stopLevels(containers, spec) {
+                try inParallel(level.filter(\.isRunning)) { c in
+                    Console.event("Container", c.name, "Stopping")
+                    try DaemonConnection(host: host).call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
+                    Console.event("Container", c.name, "Stopped")
+                }
             }
-            for c in containers where c.isRunning {
-                Console.event("Container", c.name, "Stopping")
-                try daemon.call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
-                Console.event("Container", c.name, "Stopped")
-            }
-            for c in containers {
+            try inParallel(containers) { c in
                 Console.event("Container", c.name, "Removing")
-                try daemon.call("DELETE", "/containers/\(c.id)", query: [("force", "1"), ("v", volumes ? "1" : "0")])
+                try DaemonConnection(host: host).call("DELETE", "/containers/\(c.id)", query: [("force", "1"), ("v", volumes ? "1" : "0")])
                 Console.event("Container", c.name, "Removed")
             }
             guard services.isEmpty else { return }

@@ -71,11 +71,15 @@ struct Stop: ParsableCommand {
 
     func run() throws {
         try Failure.report {
-            let (daemon, containers) = try selectContainers(project, services)
-            for c in containers.reversed() where c.isRunning {
-                Console.event("Container", c.name, "Stopping")
-                try daemon.call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
-                Console.event("Container", c.name, "Stopped")
+            let (_, containers) = try selectContainers(project, services)
+            let host = project.host
+            let timeout = self.timeout
+            for level in stopLevels(containers, try? project.load()) {
+                try inParallel(level.filter(\.isRunning)) { c in
+                    Console.event("Container", c.name, "Stopping")
+                    try DaemonConnection(host: host).call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
+                    Console.event("Container", c.name, "Stopped")
+                }
             }
         }
     }

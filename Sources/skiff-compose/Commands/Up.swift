@@ -56,6 +56,7 @@ struct Up: ParsableCommand {
             converge.recreate = forceRecreate ? .always : noRecreate ? .never : .diverged
             converge.start = !noStart
             converge.scale = scales
+            converge.stopTimeout = timeout
             try converge.run(targets)
             if noStart { return }
 
@@ -78,7 +79,8 @@ struct Up: ParsableCommand {
         let orphans = try daemon.containers(project: spec.name).filter { !known.contains($0.service) }
         guard !orphans.isEmpty else { return }
         if removeOrphans {
-            let converge = Converge(daemon: daemon, project: spec)
+            var converge = Converge(daemon: daemon, project: spec)
+            converge.stopTimeout = timeout
             for c in orphans { try converge.removeContainer(c, stop: true) }
         } else {
             Console.warn("Found orphan containers (\(orphans.map(\.name).joined(separator: ", "))) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.")
