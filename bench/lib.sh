@@ -84,6 +84,8 @@ bench_run_inside() {
     exit $rc
 }
 bench_outer_cleanup() {
+    # a script's own outside clean-up (bench/compose.sh's mirror forwarder)
+    if declare -F bench_outer_extra >/dev/null; then bench_outer_extra; fi
     if [[ ! -e "$T/.started" ]]; then
         rm -rf -- "$T"
         return

@@ -19,6 +19,8 @@ packages=(
     docker-registry apache2-utils  # pull/push/login tests: distribution 2.8 and htpasswd (bcrypt)
     libcrypt-dev openssl  # the registry's htpasswd check (crypt_r, bcrypt); its TLS tests' CA
     chromium         # the registry's hub page rendered headless in its test (screenshot)
+    docker-compose socat debootstrap  # compose tests: docker-compose 1.29 against skiffd, the
+                     # example's builds reaching Debian's mirror from a test namespace, debian:bookworm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -403,9 +403,12 @@ struct LoadContext {
         case .string(let c)?:
             s["build"] = .string(Paths.isRemoteContext(c) ? c : abs(c))
         case .mapping(var b)?:
-            let c = b["context"]?.scalarText ?? "."
-            b["context"] = .string(Paths.isRemoteContext(c) ? c : abs(c))
-            s["build"] = .mapping(b)
+            // No context here: an override file's build (args only, say) keeps the base's
+            // after the merge; the normaliser defaults it to the project directory.
+            if let c = b["context"]?.scalarText {
+                b["context"] = .string(Paths.isRemoteContext(c) ? c : abs(c))
+                s["build"] = .mapping(b)
+            }
         default: break
         }
         for key in ["env_file", "label_file"] {

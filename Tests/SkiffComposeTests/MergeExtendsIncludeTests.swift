@@ -3,6 +3,19 @@ import Testing
 @testable import SkiffCompose
 
 @Suite struct MergeTests {
+    /// An override file in another directory adding build args keeps the base's context
+    /// (was: the override's missing context became the project directory before the merge).
+    @Test func overrideBuildArgsKeepTheBaseContext() throws {
+        let t = TempProject()
+        t.write("app/compose.yaml", "services:\n  db:\n    build: ./db\n")
+        t.write("elsewhere/override.yaml", "services:\n  db:\n    build:\n      args:\n        http_proxy: http://proxy:3142\n")
+        let p = try t.load(["app/compose.yaml", "elsewhere/override.yaml"])
+        let build = p.model.at("services.db.build")!
+        #expect(build["context"] == .string(t.dir + "/app/db"))
+        #expect(build["args"]?["http_proxy"] == .string("http://proxy:3142"))
+        #expect(build["dockerfile"] == .string("Dockerfile"))
+    }
+
     @Test func twoFiles() throws {
         let t = TempProject()
         t.write("compose.yaml", """

@@ -167,7 +167,7 @@ class Compose:
         wait_for_web(self.daemon)
 
     def container(self, service: str) -> dict:
-        ids = self.run("ps", "-q", service).stdout.split()
+        ids = self.run("ps", "-a", "-q", service).stdout.split()
         assert len(ids) == 1, f"{service}: {ids}"
         return json.loads(self.daemon.out("inspect", ids[0]))[0]
 
