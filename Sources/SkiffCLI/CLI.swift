@@ -18,14 +18,14 @@ public enum SkiffCLI {
         }
         var args = global.args[...]
         guard let name = args.popFirst() else {
-            Output.write(1, Help.root(commands: Registry.topLevel, groups: Registry.groups.map { ($0.name, $0.summary) }))
+            Output.write(1, Help.root(commands: Registry.topLevel, groups: Registry.helpGroups))
             return 0
         }
         let hosts = global.strings("host")
         if name == "compose" { return compose(host: hosts.last, arguments: Array(args)) }
         let session = Session(hostOption: hosts.last, environment: Environment.current())
         if global.help {
-            Output.write(1, Help.root(commands: Registry.topLevel, groups: Registry.groups.map { ($0.name, $0.summary) }))
+            Output.write(1, Help.root(commands: Registry.topLevel, groups: Registry.helpGroups))
             return 0
         }
         if let spec = Registry.topLevel.first(where: { $0.name == name }) {

@@ -8,6 +8,17 @@ struct ComposeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skiff compose",
         abstract: "Define and run multi-container applications with skiff",
+        usage: "skiff compose [OPTIONS] COMMAND",
+        discussion: """
+            Options (before the command):
+              -f, --file FILE                 Compose configuration files (several are merged)
+              -p, --project-name NAME         Project name
+                  --project-directory DIR     The project's directory (default: the first file's)
+                  --env-file FILE             Environment files (default: .env in the project directory)
+                  --profile PROFILE           Profiles to enable
+                  --ansi never|always|auto    Control when to print ANSI control characters
+                  --progress auto|tty|plain|quiet
+            """,
         subcommands: [
             Up.self, Down.self, PS.self, Logs.self, Exec.self, Run.self, Build.self, Pull.self, Push.self,
             Start.self, Stop.self, Restart.self, Remove.self, Kill.self, Pause.self, Unpause.self,

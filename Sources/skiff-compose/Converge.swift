@@ -19,6 +19,8 @@ struct Converge {
     var waitForDependencies = true
     /// Containers created or started by this run, in start order (attached `up` follows them).
     private(set) var touched: [String] = []
+    /// Services whose containers this run recreated (dependants with `restart: true` follow).
+    private(set) var recreated: Set<String> = []
 
     init(daemon: DaemonConnection, project: ProjectSpec) {
         self.daemon = daemon
@@ -49,12 +51,20 @@ struct Converge {
             existing = try daemon.containers(project: project.name, services: [service.name])
         }
         var numbers = Set<Int>()
+        // depends_on with restart: true: a dependency recreated now restarts this service.
+        let restartForDependency = service.dependsOn.contains { $0.restart && recreated.contains($0.service) }
         for c in existing {
             numbers.insert(c.number)
             let diverged = c.labels[Label.configHash] != hash || c.labels[Label.image] != imageID
             if recreate == .always || (recreate == .diverged && diverged) {
                 try removeContainer(c, stop: true, recreating: true)
                 try createAndStart(service, number: c.number, imageID: imageID)
+                recreated.insert(service.name)
+            } else if start && restartForDependency && c.isRunning {
+                Console.event("Container", c.name, "Restarting")
+                try daemon.call("POST", "/containers/\(c.id)/restart", query: stopTimeout.map { [("t", String($0))] } ?? [])
+                Console.event("Container", c.name, "Started")
+                touched.append(c.id)
             } else if start && !c.isRunning {
                 try startContainer(c.id, name: c.name)
             } else if start {

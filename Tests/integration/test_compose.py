@@ -424,6 +424,35 @@ def test_up_wait_fails_when_a_container_exits(project):
     assert "exited (4)" in err
 
 
+def test_depends_on_restart_follows_a_recreated_dependency(project):
+    project.write("compose.yaml", """
+        services:
+          db:
+            image: busybox
+            command: sleep 600
+            init: true
+            environment:
+              V: ${V:-1}
+          app:
+            image: busybox
+            command: sleep 600
+            init: true
+            depends_on:
+              db: {condition: service_started, restart: true}
+          other:
+            image: busybox
+            command: sleep 600
+            init: true
+            depends_on: [db]
+    """)
+    project.ok("up", "-d")
+    app, other = (project.inspect(f"{project.name}-{s}-1") for s in ("app", "other"))
+    project.ok("up", "-d", env={"V": "2"})
+    app2, other2 = (project.inspect(f"{project.name}-{s}-1") for s in ("app", "other"))
+    assert app2["Id"] == app["Id"] and app2["State"]["StartedAt"] > app["State"]["StartedAt"]
+    assert other2["State"]["StartedAt"] == other["State"]["StartedAt"]
+
+
 def test_dependency_cycle_is_refused(project):
     project.write("compose.yaml", """
         services:
@@ -656,6 +685,9 @@ def test_lifecycle_commands(project):
     project.ok("rm", "-f")
     assert project.names() == []
     assert project.ok("version", "--short").strip()
+    # The root help lists the global options; `skiff --help` lists compose.
+    assert "--project-name" in project.ok("--help")
+    assert "compose" in subprocess.run([project.skiff, "--help"], capture_output=True, text=True).stdout
 
 
 def test_attached_up_prints_prefixed_logs_and_ctrl_c_stops(project):

@@ -48,11 +48,17 @@ enum Registry {
         ]),
     ]
 
+    /// The management commands the root help lists: the groups, and `compose` (run by
+    /// `skiff-compose`), in name order.
+    static var helpGroups: [(String, String)] {
+        (groups.map { ($0.name, $0.summary) } + [("compose", "Define and run multi-container applications")]).sorted { $0.0 < $1.0 }
+    }
+
     /// `skiff help [COMMAND...]`.
     static let help = CommandSpec(name: "help", usage: "[command]", summary: "Help about any command", arguments: .any) { inv in
         var args = inv.args[...]
         guard let name = args.popFirst() else {
-            Output.write(1, Help.root(commands: topLevel, groups: groups.map { ($0.name, $0.summary) }))
+            Output.write(1, Help.root(commands: topLevel, groups: helpGroups))
             return
         }
         if let group = groups.first(where: { $0.name == name }) {
