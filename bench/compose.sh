@@ -62,7 +62,7 @@ if [[ -z "${SKIFF_BENCH_T:-}" ]]; then
     MIRROR_DIR=$(mktemp -d /tmp/skiff-composebench-mirror.XXXXXX)
     socat "UNIX-LISTEN:$MIRROR_DIR/mirror.sock,fork,mode=600" "TCP:$MIRROR" </dev/null >/dev/null 2>&1 &
     MIRROR_PID=$!
-    bench_outer_extra() { kill "$MIRROR_PID" 2>/dev/null; wait "$MIRROR_PID" 2>/dev/null; rm -rf -- "$MIRROR_DIR"; }
+    bench_outer_extra() { kill "$MIRROR_PID" 2>/dev/null; wait "$MIRROR_PID" 2>/dev/null; rm -rf -- "$MIRROR_DIR"; return 0; }
     export DEBIAN_TAR MIRROR_DIR
     bench_run_inside /tmp/skiff-composebench.XXXXXX --net -- "$@"
 fi

@@ -144,7 +144,7 @@ struct Converge {
 /// Polls containers until they reach a state (health, exit).
 struct Waiter {
     let daemon: DaemonConnection
-    var interval: useconds_t = 100_000
+    var interval: useconds_t = 25_000
 
     func healthy(_ id: String, name: String, required: Bool = true, deadline: Date? = nil) throws {
         while true {

@@ -77,18 +77,3 @@ extension DaemonConnection {
         } catch let e as DaemonError where e.isNotFound { return nil }
     }
 }
-
-/// Escapes a name for a URL path the way the CLI does (image references carry `/` and `:`).
-func escapePath(_ s: String) -> String {
-    var out = ""
-    for b in s.utf8 {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "@"):
-            out.unicodeScalars.append(UnicodeScalar(b))
-        default:
-            out += String(format: "%%%02X", b)
-        }
-    }
-    return out
-}

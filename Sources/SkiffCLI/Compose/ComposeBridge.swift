@@ -88,3 +88,6 @@ extension DockerUnits {
 package func formatTable(_ rows: [[String]]) -> String {
     TabWriter().format(rows.map { $0.joined(separator: "\t") + "\n" }.joined())
 }
+
+/// A name escaped for a URL path as the CLI escapes it (image references keep `/`, `:`, `@`).
+package func escapePath(_ name: String) -> String { Query.escapePath(name) }
