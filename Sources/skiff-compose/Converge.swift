@@ -27,15 +27,42 @@ struct Converge {
         self.project = project
     }
 
-    /// Converges `services` (already in start order); their dependencies must be converged too.
+    /// What phase two does to a container once its service's dependencies are ready.
+    private enum Pending {
+        case start(id: String, name: String)
+        case restart(id: String, name: String)
+        case running(id: String, name: String)
+    }
+
+    /// Converges `services` (already in start order), as docker compose does: every container
+    /// created (or recreated) first, then each service's containers started once its
+    /// dependencies meet their conditions, so a dependant's create overlaps its dependency's
+    /// start-up.
     mutating func run(_ services: [ServiceSpec]) throws {
+        var pending: [String: [Pending]] = [:]
+        for service in services { pending[service.name] = try converge(service) }
+        guard start else { return }
         for service in services {
-            if start && waitForDependencies { try waitForDependencies(of: service) }
-            try converge(service)
+            if waitForDependencies { try waitForDependencies(of: service) }
+            for action in pending[service.name] ?? [] {
+                switch action {
+                case .start(let id, let name):
+                    try startContainer(id, name: name)
+                case .restart(let id, let name):
+                    Console.event("Container", name, "Restarting")
+                    try daemon.call("POST", "/containers/\(id)/restart", query: stopTimeout.map { [("t", String($0))] } ?? [])
+                    Console.event("Container", name, "Started")
+                    touched.append(id)
+                case .running(let id, let name):
+                    Console.event("Container", name, "Running")
+                    touched.append(id)
+                }
+            }
         }
     }
 
-    private mutating func converge(_ service: ServiceSpec) throws {
+    /// Creates, recreates and removes the service's containers; returns what phase two does.
+    private mutating func converge(_ service: ServiceSpec) throws -> [Pending] {
         let imageName = ContainerBody.imageName(project, service)
         guard let imageID = try daemon.imageID(imageName) else {
             throw ComposeFailure("service \(service.name): image \(imageName) not found")
@@ -50,6 +77,7 @@ struct Converge {
             }
             existing = try daemon.containers(project: project.name, services: [service.name])
         }
+        var actions: [Pending] = []
         var numbers = Set<Int>()
         // depends_on with restart: true: a dependency recreated now restarts this service.
         let restartForDependency = service.dependsOn.contains { $0.restart && recreated.contains($0.service) }
@@ -58,31 +86,28 @@ struct Converge {
             let diverged = c.labels[Label.configHash] != hash || c.labels[Label.image] != imageID
             if recreate == .always || (recreate == .diverged && diverged) {
                 try removeContainer(c, stop: true, recreating: true)
-                try createAndStart(service, number: c.number, imageID: imageID)
+                actions.append(try create(service, number: c.number, imageID: imageID))
                 recreated.insert(service.name)
-            } else if start && restartForDependency && c.isRunning {
-                Console.event("Container", c.name, "Restarting")
-                try daemon.call("POST", "/containers/\(c.id)/restart", query: stopTimeout.map { [("t", String($0))] } ?? [])
-                Console.event("Container", c.name, "Started")
-                touched.append(c.id)
-            } else if start && !c.isRunning {
-                try startContainer(c.id, name: c.name)
-            } else if start {
-                Console.event("Container", c.name, "Running")
-                touched.append(c.id)
+            } else if restartForDependency && c.isRunning {
+                actions.append(.restart(id: c.id, name: c.name))
+            } else if !c.isRunning {
+                actions.append(.start(id: c.id, name: c.name))
+            } else {
+                actions.append(.running(id: c.id, name: c.name))
             }
         }
         var n = 1
         while numbers.count < want {
             if !numbers.contains(n) {
-                try createAndStart(service, number: n, imageID: imageID)
+                actions.append(try create(service, number: n, imageID: imageID))
                 numbers.insert(n)
             }
             n += 1
         }
+        return actions
     }
 
-    private mutating func createAndStart(_ service: ServiceSpec, number: Int, imageID: String) throws {
+    private mutating func create(_ service: ServiceSpec, number: Int, imageID: String) throws -> Pending {
         let name = service.containerName ?? "\(project.name)-\(service.name)-\(number)"
         Console.event("Container", name, "Creating")
         let body = try ContainerBody(project: project, service: service).make(
@@ -91,7 +116,8 @@ struct Converge {
         let id = answer["Id"]?.string ?? name
         for w in answer["Warnings"]?.strings ?? [] { Console.warn(w) }
         Console.event("Container", name, "Created")
-        if start { try startContainer(id, name: name) } else { touched.append(id) }
+        if !start { touched.append(id) }
+        return .start(id: id, name: name)
     }
 
     private mutating func startContainer(_ id: String, name: String) throws {
@@ -101,10 +127,12 @@ struct Converge {
         touched.append(id)
     }
 
-    /// network_mode: service:NAME → that service's first running container.
+    /// network_mode: service:NAME → that service's first container (running ones first: it
+    /// may only just have been created, and starts before this one).
     private func serviceContainerID(_ service: String) throws -> String {
-        guard let c = try daemon.containers(project: project.name, services: [service]).first(where: \.isRunning) else {
-            throw ComposeFailure("service \(service) has no running container to share its network with")
+        let containers = try daemon.containers(project: project.name, services: [service])
+        guard let c = containers.first(where: \.isRunning) ?? containers.first else {
+            throw ComposeFailure("service \(service) has no container to share its network with")
         }
         return c.id
     }
