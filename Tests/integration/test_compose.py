@@ -7,10 +7,12 @@ field's path and leave nothing behind.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -826,3 +828,40 @@ def test_config_prints_the_canonical_model(project):
     assert data["name"] == project.name
     h = project.ok("config", "--hash", "web").split()
     assert h[0] == "web" and len(h[1]) == 64
+
+
+def test_push_and_pull_through_a_registry(project, daemon, tmp_path):
+    """`compose push` sends the services' images to their registry and
+    `compose pull` fetches them back (and `up` pulls a missing image), with
+    skiff's own registry serving in the daemon's network namespace."""
+    registry = Path(project.skiff).parent / "skiff-registry"
+    if not os.access(registry, os.X_OK):
+        pytest.skip("skiff-registry not built next to skiff")
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", str(registry), "serve",
+                             "--root", str(tmp_path / "registry"), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("listening on "), line
+        host = line.split()[-1]
+        image = f"{host}/compose/app:1"
+        daemon.out("tag", "busybox", image)
+        project.write("compose.yaml", f"""
+            services:
+              app:
+                image: {image}
+                command: sleep 600
+                init: true
+        """)
+        r = project.compose("push")
+        assert r.rc == 0, r.err
+        daemon.out("rmi", image)
+        assert daemon.docker("image", "inspect", image, check=False).returncode != 0
+        project.ok("pull")
+        daemon.out("image", "inspect", image)
+        daemon.out("rmi", image)
+        project.ok("up", "-d")      # missing: pulled first
+        assert project.inspect(f"{project.name}-app-1")["Config"]["Image"] == image
+    finally:
+        proc.terminate()
+        proc.wait(10)
