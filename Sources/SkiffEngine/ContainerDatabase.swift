@@ -12,6 +12,10 @@ struct ContainerDatabase: Sendable {
             // Another connection (a daemon still shutting down, a test's second engine) waits, not fails.
             config.busyMode = .timeout(10)
             queue = try DatabaseQueue(path: path, configuration: config)
+            // WAL: a commit is one fsync of the log (synchronous stays FULL, so a commit
+            // survives a power cut) where the rollback journal took four; `run --rm` commits
+            // four times.
+            try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
             try Self.migrator.migrate(queue)
         } catch {
             throw EngineError(.system, "container database \(path): \(error)")
