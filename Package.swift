@@ -200,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "skiff-compose",
             dependencies: [
-                "SkiffCompose", "SkiffCLI",
+                "SkiffCompose", "SkiffCLI", "SkiffArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

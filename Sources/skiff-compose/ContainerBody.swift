@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SkiffArchive
 import SkiffCLI
 import SkiffCompose
 
@@ -106,8 +107,8 @@ struct ContainerBody {
         var binds: [JSON] = []
         var mounts: [JSON] = []
         for v in service.volumes { try mount(v, binds: &binds, mounts: &mounts) }
-        for s in service.secrets { binds.append(.string(try fileBind(s, from: project.secrets, kind: "secret"))) }
-        for c in service.configs { binds.append(.string(try fileBind(c, from: project.configs, kind: "config"))) }
+        for s in service.secrets { if let b = try fileBind(s, from: project.secrets, kind: "secret") { binds.append(.string(b)) } }
+        for c in service.configs { if let b = try fileBind(c, from: project.configs, kind: "config") { binds.append(.string(b)) } }
         binds += extraVolumes.map { .string($0) }
         if !binds.isEmpty { host["Binds"] = .array(binds) }
         if !mounts.isEmpty { host["Mounts"] = .array(mounts) }
@@ -252,15 +253,48 @@ struct ContainerBody {
         mounts.append(.object(m))
     }
 
-    /// A file-based secret or config, mounted read-only at its target.
-    private func fileBind(_ ref: FileReference, from sources: [String: FileSource], kind: String) throws -> String {
+    /// A file-based secret or config, mounted read-only at its target; nil for one whose
+    /// content is copied into the container after create (`injectedFiles`).
+    private func fileBind(_ ref: FileReference, from sources: [String: FileSource], kind: String) throws -> String? {
         guard let source = sources[ref.source] else {
             throw ComposeFailure("service \"\(service.name)\" refers to undefined \(kind) \(ref.source): invalid compose project")
         }
-        guard case .file(let path) = source else {
-            throw ComposeFailure("\(kind)s.\(ref.source): skiff compose supports file-based \(kind)s only so far")
-        }
+        guard case .file(let path) = source else { return nil }
         return "\(path):\(ref.target):ro"
+    }
+
+    /// Secrets and configs given by `environment:` or `content:`, as docker compose copies
+    /// them into the container after create: a tar holding each at its target (0444 unless
+    /// `mode` says otherwise), nil when there are none.
+    func injectedFiles() throws -> [UInt8]? {
+        var files: [(FileReference, [UInt8])] = []
+        for (refs, sources, kind) in [(service.secrets, project.secrets, "secret"), (service.configs, project.configs, "config")] {
+            for ref in refs {
+                switch sources[ref.source] {
+                case .environment(let name)?:
+                    guard let value = project.environment[name] else {
+                        throw ComposeFailure("\(kind) \(ref.source): environment variable \(name) is not set")
+                    }
+                    files.append((ref, Array(value.utf8)))
+                case .content(let text)?:
+                    files.append((ref, Array(text.utf8)))
+                default:
+                    continue
+                }
+            }
+        }
+        guard !files.isEmpty else { return nil }
+        // Files only: the directories they need are made as the archive is extracted.
+        let tar = TarWriter(MemorySink())
+        for (ref, bytes) in files {
+            let path = ref.target.split(separator: "/").joined(separator: "/")
+            try tar.append(
+                TarEntry(kind: .regular, path: path, size: Int64(bytes.count),
+                         mode: UInt32(ref.mode ?? 0o444), uid: UInt32(ref.uid ?? "0") ?? 0, gid: UInt32(ref.gid ?? "0") ?? 0),
+                contents: bytes)
+        }
+        try tar.finish()
+        return tar.sink.bytes
     }
 }
 

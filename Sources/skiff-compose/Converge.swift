@@ -115,6 +115,9 @@ struct Converge {
         let answer = try daemon.json("POST", "/containers/create", query: [("name", name)], body: body)
         let id = answer["Id"]?.string ?? name
         for w in answer["Warnings"]?.strings ?? [] { Console.warn(w) }
+        if let tar = try ContainerBody(project: project, service: service).injectedFiles() {
+            try daemon.putArchive(id, path: "/", tar: tar)
+        }
         Console.event("Container", name, "Created")
         if !start { touched.append(id) }
         return .start(id: id, name: name)

@@ -562,6 +562,46 @@ def test_service_fields_seen_from_inside(project, tmp_path):
     assert "Read-only file system" in project.daemon.docker("exec", c, "touch", "/x", check=False).stderr.decode()
 
 
+def test_secrets_and_configs_from_environment_and_content(project):
+    """Secrets and configs given by `environment:` or `content:` are copied
+    into the container after create (0444, or their `mode`), as docker
+    compose does; `run` gets them too."""
+    project.write("compose.yaml", """
+        services:
+          a:
+            image: busybox
+            command: sleep 600
+            init: true
+            secrets:
+              - source: fromenv
+                target: api_key
+              - source: fromenv
+                target: /opt/keys/owned
+                uid: "1000"
+                mode: 0400
+            configs:
+              - source: inline
+                target: /etc/inline.conf
+        secrets:
+          fromenv:
+            environment: SECRET_FROM_ENV
+        configs:
+          inline:
+            content: |
+              inline ${INLINE_VALUE}
+    """)
+    env = {"SECRET_FROM_ENV": "env-secret", "INLINE_VALUE": "conf"}
+    project.ok("up", "-d", env=env)
+    c = f"{project.name}-a-1"
+    assert project.sh(c, "cat /run/secrets/api_key; echo; stat -c %a /run/secrets/api_key").split() == ["env-secret", "444"]
+    assert project.sh(c, "cat /opt/keys/owned; echo; stat -c '%a %u' /opt/keys/owned").split() == ["env-secret", "400", "1000"]
+    assert project.sh(c, "cat /etc/inline.conf") == "inline conf"
+    r = project.compose("run", "--rm", "-T", "a", "cat", "/run/secrets/api_key", env=env)
+    assert r.rc == 0 and r.out.strip() == "env-secret", r.err
+    err = project.fails("up", "-d", "--force-recreate", "-t", "1")
+    assert "SECRET_FROM_ENV" in err
+
+
 def test_privileged_and_command_string_forms(project):
     project.write("compose.yaml", """
         services:

@@ -91,3 +91,13 @@ package func formatTable(_ rows: [[String]]) -> String {
 
 /// A name escaped for a URL path as the CLI escapes it (image references keep `/`, `:`, `@`).
 package func escapePath(_ name: String) -> String { Query.escapePath(name) }
+
+extension DaemonConnection {
+    /// `PUT /containers/{id}/archive?path=PATH` with a tar to extract there.
+    package func putArchive(_ id: String, path: String, tar: [UInt8]) throws {
+        let response = try session.client().send(
+            "PUT", "/containers/\(Query.escapePath(id))/archive", query: Query([("path", path)]),
+            body: .bytes(tar, contentType: "application/x-tar"))
+        _ = try response.body.readAll()
+    }
+}

@@ -10,6 +10,8 @@ public struct ProjectSpec: Sendable {
     public var secrets: [String: FileSource]
     public var configs: [String: FileSource]
     public var model: ComposeValue
+    /// The environment interpolation used (secrets from `environment:` read it).
+    public var environment: [String: String]
 
     public func service(_ name: String) -> ServiceSpec? { services.first { $0.name == name } }
 
@@ -19,6 +21,7 @@ public struct ProjectSpec: Sendable {
         workingDirectory = project.workingDirectory
         files = project.files
         model = project.model
+        environment = project.environment
         services = try (project.model["services"]?.mapping?.entries ?? []).map { try ServiceSpec(name: $0.key, $0.value, warn: warn) }
         networks = [:]
         for e in project.model["networks"]?.mapping?.entries ?? [] {

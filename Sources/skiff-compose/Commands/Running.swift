@@ -102,6 +102,9 @@ struct Run: ParsableCommand {
                     return c.id
                 })
             _ = try daemon.json("POST", "/containers/create", query: [("name", containerName)], body: body)
+            if let tar = try ContainerBody(project: spec, service: target).injectedFiles() {
+                try daemon.putArchive(containerName, path: "/", tar: tar)
+            }
             if detach {
                 try daemon.call("POST", "/containers/\(containerName)/start")
                 Console.out(containerName)
