@@ -376,14 +376,7 @@ public final class Registry: HTTPResponder {
             throw RegistryError(.blobUploadInvalid, detail: "another request is writing to upload \(session.id)")
         }
         defer { session.give(writer) }
-        if let range = request.headers["Content-Range"] {
-            let parts = range.replacing("bytes ", with: "").split(separator: "-")
-            guard parts.count == 2, let first = Int64(parts[0]), let last = Int64(parts[1]), first == writer.size, last >= first else {
-                return HTTPResponse(
-                    status: 416, headers: uploadHeaders(session, size: writer.size) + [("Content-Type", "application/json; charset=utf-8")],
-                    body: .bytes(RegistryError(.blobUploadInvalid, status: 416, message: "range \(range) does not follow the \(writer.size) bytes received").body))
-            }
-        }
+        if let refused = rangeNotSatisfiable(session, writer, request) { return refused }
         do {
             _ = try await Uploads.append(request.body, to: &writer)
         } catch {
@@ -395,6 +388,19 @@ public final class Registry: HTTPResponder {
         return HTTPResponse(status: 202, headers: uploadHeaders(session, size: writer.size))
     }
 
+    /// 416 (the session unchanged) when the request's Content-Range does not
+    /// start where the bytes received so far end; nil when it does, or has none.
+    func rangeNotSatisfiable(_ session: Uploads.Session, _ writer: BlobWriter, _ request: RegistryRequest) -> HTTPResponse? {
+        guard let range = request.headers["Content-Range"] else { return nil }
+        let parts = range.replacing("bytes ", with: "").split(separator: "-")
+        if parts.count == 2, let first = Int64(parts[0]), let last = Int64(parts[1]), first == writer.size, last >= first {
+            return nil
+        }
+        return HTTPResponse(
+            status: 416, headers: uploadHeaders(session, size: writer.size) + [("Content-Type", "application/json; charset=utf-8")],
+            body: .bytes(RegistryError(.blobUploadInvalid, status: 416, message: "range \(range) does not follow the \(writer.size) bytes received").body))
+    }
+
     func completeUpload(_ name: String, _ session: Uploads.Session, _ request: RegistryRequest) async throws -> HTTPResponse {
         guard let text = request.query("digest") else {
             throw RegistryError(.digestInvalid, message: "the digest parameter is required")
@@ -402,6 +408,11 @@ public final class Registry: HTTPResponder {
         let expected = try parseDigest(text)
         guard var writer = session.take() else {
             throw RegistryError(.blobUploadInvalid, detail: "another request is writing to upload \(session.id)")
+        }
+        // A last chunk out of order is refused like a PATCH's: the session goes on.
+        if let refused = rangeNotSatisfiable(session, writer, request) {
+            session.give(writer)
+            return refused
         }
         // Whatever happens now the session ends: committed, or dropped.
         uploads.remove(session.id)
