@@ -81,6 +81,15 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible {
 
     public init(for ip: IPv4Address) { bytes = [0x02, 0x42] + ip.bytes }
 
+    /// A random locally administered unicast address.
+    public static func random() -> MACAddress {
+        var bytes = (0..<6).map { _ in UInt8.random(in: 0...255) }
+        bytes[0] = (bytes[0] & 0xfe) | 0x02
+        return MACAddress(bytes: bytes)
+    }
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
     public init?(_ text: String) {
         let parts = text.split(separator: ":")
         guard parts.count == 6 else { return nil }

@@ -52,11 +52,15 @@ extension Netlink {
         }
     }
 
-    /// A bridge device, up.
+    /// A bridge device, up, with an address of its own: a bridge left to choose takes its
+    /// lowest port's address and changes it as containers come and go, and the containers'
+    /// ARP entries for the gateway then point nowhere until they expire (as dockerd, a
+    /// random address set once).
     mutating func createBridge(_ name: String) throws(NetworkError) {
         var message = NetlinkMessage.link(RTM.newLink, flags: IFF_UP_FLAG, change: IFF_UP_FLAG)
         message.flags = NetlinkMessage.create
         message.attributes.add(IFLA.ifname, string: name)
+        message.attributes.add(IFLA.address, MACAddress.random().bytes)
         message.attributes.nest(IFLA.linkinfo) { $0.add(IFLA.infoKind, string: "bridge") }
         try request(message, "create bridge \(name)")
     }

@@ -133,6 +133,38 @@ def test_stop_then_start_at_once_gets_a_working_network(daemon):
         daemon.docker("rm", "-f", name)
 
 
+def test_the_gateway_keeps_its_address_as_containers_come_and_go(daemon):
+    """Regression: bridges took the lowest port's MAC address, so a container
+    joining or leaving could change the gateway's, and the others' ARP entries
+    then pointed nowhere for half a minute (DNS and the way out lost). The
+    bridge now has an address of its own, set at creation (addr_assign_type 3:
+    NET_ADDR_SET)."""
+    net = unique("arpnet")
+    daemon.docker("network", "create", net)
+    a, b = unique("arp-a"), unique("arp-b")
+    try:
+        daemon.docker("run", "-d", "--name", a, "--network", net, "busybox", "sleep", "1000")
+        bridge = "br-" + json.loads(daemon.out("network", "inspect", net))[0]["Id"][:12]
+        def mac():
+            return daemon.netexec("ip", "-o", "link", "show", "dev", bridge).stdout.decode().split("link/ether ")[1].split()[0]
+        first = mac()
+        assigned = subprocess.run(["ip", "netns", "exec", daemon.netns, "cat", f"/sys/class/net/{bridge}/addr_assign_type"],
+                                  capture_output=True, text=True)
+        assert assigned.stdout.strip() == "3", assigned
+        for _ in range(4):
+            daemon.docker("run", "-d", "--name", b, "--network", net, "busybox", "sleep", "1000")
+            assert mac() == first
+            daemon.docker("restart", "-t", "0", b)
+            assert mac() == first
+            daemon.docker("rm", "-f", b)
+            assert mac() == first
+            assert "1 packets received" in daemon.out("exec", a, "ping", "-c", "1", "-W", "2",
+                                                      json.loads(daemon.out("network", "inspect", net))[0]["IPAM"]["Config"][0]["Gateway"])
+    finally:
+        daemon.docker("rm", "-f", a, b, check=False)
+        daemon.docker("network", "rm", net, check=False)
+
+
 def test_a_bridge_left_with_other_addresses_is_put_right(daemon):
     """Regression: a bridge left from an earlier data root kept its old
     address, so containers got a gateway that did not exist."""
