@@ -50,8 +50,10 @@
 # docker.io, containerd, runc, podman, conmon, crun, busybox-static; hyperfine
 # if present.
 #
-# Isolation (bench/lib.sh): everything runs in a private mount and pid namespace
-# (unshare --mount --pid --fork): /run, /var/tmp and /dev/shm are fresh
+# Isolation (bench/lib.sh): everything runs in a private mount, pid and network
+# namespace (unshare --mount --pid --net --fork; only `lo`: every container
+# here has --network none, and skiffd's nftables table, which it puts in place
+# at start, stays in that namespace): /run, /var/tmp and /dev/shm are fresh
 # tmpfs there, and /etc and /var/lib are overlays whose upper directories are
 # in the temp dir, so a stray write by any engine lands in the temp dir.
 # dockerd gets its own data root, exec root and socket (and starts its own
@@ -79,11 +81,12 @@ SKIFFD_DEBUG=${SKIFFD_DEBUG:-0}
 if [[ -z "${SKIFF_BENCH_T:-}" ]]; then
     bench_check_outside dockerd containerd containerd-shim-runc-v2 runc podman conmon crun busybox python3 unshare
     bench_hugetlb
-    bench_run_inside /tmp/skiff-daemonbench.XXXXXX -- "$@"
+    bench_run_inside /tmp/skiff-daemonbench.XXXXXX --net -- "$@"
 fi
 
 # ------------------------------------------------------------------ inside the namespace
 bench_inside skiff-run docker-exec podman-run
+ip link set lo up
 mkdir -p "$T"/{hf,docker,podman,skiff}
 MEM=$T/mem.csv
 echo "row,col,rss_kib,pss_kib,note" >"$MEM"
