@@ -1,4 +1,5 @@
 import Foundation
+import SkiffCLI
 import SkiffCompose
 
 /// Runs `body` for every item at once (one thread each, as docker compose acts on containers
@@ -35,5 +36,17 @@ private final class ErrorList: @unchecked Sendable {
         lock.lock()
         list.append(e)
         lock.unlock()
+    }
+}
+
+/// Stops `containers` (the running ones), dependants before what they depend on, each level
+/// at once; `timeout` is `-t` (nil: each container's own).
+func stopInLevels(_ containers: [ProjectContainer], _ project: ProjectSpec?, host: String?, timeout: Int?) throws {
+    for level in stopLevels(containers, project) {
+        try inParallel(level.filter(\.isRunning)) { c in
+            Console.event("Container", c.name, "Stopping")
+            try DaemonConnection(host: host).call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
+            Console.event("Container", c.name, "Stopped")
+        }
     }
 }

@@ -152,9 +152,15 @@ def _require_tools():
 @pytest.fixture(scope="module")
 def daemon():
     """One skiffd per test module, on a fresh temp root (removed afterwards)."""
+    yield from running_daemon(Skiffd)
+
+
+def running_daemon(kind=Skiffd):
+    """A started daemon of class `kind` on a fresh temp root, for a fixture to yield from;
+    afterwards its containers, the daemon, what it left and the root are removed."""
     _require_tools()
     root = Path(tempfile.mkdtemp(prefix="skiffd-", dir="/tmp"))
-    d = Skiffd(root)
+    d = kind(root)
     try:
         d.start()
         yield d

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from clitest import skiff_binary
-from skiffd import Skiffd, _require_tools, busybox_tar, reap  # noqa: F401  (fixtures)
+from skiffd import Skiffd, busybox_tar, running_daemon  # noqa: F401  (fixtures)
 
 REGISTRY = "/usr/bin/docker-registry"
 HERE = Path(__file__).resolve().parent
@@ -55,20 +55,7 @@ class CertsSkiffd(Skiffd):
 @pytest.fixture(scope="module")
 def daemon():
     """The skiffd fixture of skiffd.py, with --certs-dir under its temp root."""
-    _require_tools()
-    root = Path(tempfile.mkdtemp(prefix="skiffd-", dir="/tmp"))
-    d = CertsSkiffd(root)
-    try:
-        d.start()
-        yield d
-    finally:
-        if d.proc and d.proc.poll() is None:
-            ids = d.docker("ps", "-aq", check=False).stdout.decode().split()
-            if ids:
-                d.docker("rm", "-f", *ids, check=False)
-        d.stop()
-        reap(root)
-        shutil.rmtree(root, ignore_errors=True)
+    yield from running_daemon(CertsSkiffd)
 
 
 class Registry:

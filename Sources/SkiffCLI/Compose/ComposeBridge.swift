@@ -101,3 +101,6 @@ extension DaemonConnection {
         _ = try response.body.readAll()
     }
 }
+
+/// A container's `Ports` as `docker ps` prints them (`127.0.0.1:8080->80/tcp, 9000/tcp`, ranges grouped).
+package func portsText(_ ports: [JSON]) -> String { displayablePorts(ports) }

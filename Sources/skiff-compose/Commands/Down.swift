@@ -32,17 +32,9 @@ struct Down: ParsableCommand {
                 }
                 containers.removeAll { !known.contains($0.service) }
             }
-            // Dependants stop before what they depend on; each level at once.
             let host = project.host
-            let timeout = self.timeout
             let volumes = self.volumes
-            for level in stopLevels(containers, spec) {
-                try inParallel(level.filter(\.isRunning)) { c in
-                    Console.event("Container", c.name, "Stopping")
-                    try DaemonConnection(host: host).call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
-                    Console.event("Container", c.name, "Stopped")
-                }
-            }
+            try stopInLevels(containers, spec, host: host, timeout: timeout)
             try inParallel(containers) { c in
                 Console.event("Container", c.name, "Removing")
                 try DaemonConnection(host: host).call("DELETE", "/containers/\(c.id)", query: [("force", "1"), ("v", volumes ? "1" : "0")])

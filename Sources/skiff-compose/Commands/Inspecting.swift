@@ -43,7 +43,7 @@ struct PS: ParsableCommand {
             }
             var rows = [["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"]]
             for c in containers {
-                rows.append([c.name, c.image, quotedCommand(c), c.service, created(c), c.status, ports(c)])
+                rows.append([c.name, c.image, quotedCommand(c), c.service, created(c), c.status, portsText(c.raw["Ports"]?.array ?? [])])
             }
             Console.write(1, formatTable(rows))
         }
@@ -86,20 +86,6 @@ struct PS: ParsableCommand {
         guard let t = c.raw["Created"]?.int else { return "" }
         return DockerUnits.humanDuration(seconds: Date().timeIntervalSince1970 - Double(t)) + " ago"
     }
-}
-
-/// `127.0.0.1:8080->8080/tcp, 9000/tcp`, as docker ps prints published and exposed ports.
-func ports(_ c: ProjectContainer) -> String {
-    (c.raw["Ports"]?.array ?? []).map { p -> String in
-        let proto = p["Type"]?.string ?? "tcp"
-        let priv = p["PrivatePort"]?.int ?? 0
-        if let pub = p["PublicPort"]?.int {
-            let ip = p["IP"]?.string ?? ""
-            let host = ip.contains(":") ? "[\(ip)]" : ip
-            return "\(host):\(pub)->\(priv)/\(proto)"
-        }
-        return "\(priv)/\(proto)"
-    }.joined(separator: ", ")
 }
 
 struct Logs: ParsableCommand {

@@ -72,15 +72,7 @@ struct Stop: ParsableCommand {
     func run() throws {
         try Failure.report {
             let (_, containers) = try selectContainers(project, services)
-            let host = project.host
-            let timeout = self.timeout
-            for level in stopLevels(containers, try? project.load()) {
-                try inParallel(level.filter(\.isRunning)) { c in
-                    Console.event("Container", c.name, "Stopping")
-                    try DaemonConnection(host: host).call("POST", "/containers/\(c.id)/stop", query: timeout.map { [("t", String($0))] } ?? [])
-                    Console.event("Container", c.name, "Stopped")
-                }
-            }
+            try stopInLevels(containers, try? project.load(), host: project.host, timeout: timeout)
         }
     }
 }
