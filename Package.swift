@@ -48,6 +48,9 @@ let package = Package(
         // tar archives (PAX, GNU), gzip and zstd streams, extraction that cannot leave its root,
         // OCI whiteouts.
         .target(name: "SkiffArchive", dependencies: ["CZlib", "CZstd"], swiftSettings: strict),
+        // gzip inflated by Debian's Intel ISA-L (shared only, so not in the static executables).
+        .systemLibrary(name: "CIsal", providers: [.apt(["libisal-dev"])]),
+        .target(name: "SkiffIgzip", dependencies: ["SkiffArchive", "CIsal"], swiftSettings: strict),
 
         // Unpacked layers and containers' writable layers on overlayfs.
         .target(name: "SkiffSnapshot", dependencies: ["SkiffArchive", "SkiffSystem"], swiftSettings: strict),
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "SkiffImage",
             dependencies: [
-                "SkiffOCI", "SkiffArchive", "SkiffSnapshot", "SkiffSystem",
+                "SkiffOCI", "SkiffArchive", "SkiffIgzip", "SkiffSnapshot", "SkiffSystem", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -212,7 +215,7 @@ let package = Package(
         .testTarget(name: "SkiffCLITests", dependencies: ["SkiffCLI"], swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffDNS"], swiftSettings: strict),
         .testTarget(name: "SkiffImageTests", dependencies: ["SkiffImage", "SkiffRuntime", "SkiffSystem"], swiftSettings: strict),
-        .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive"], swiftSettings: strict),
+        .testTarget(name: "SkiffArchiveTests", dependencies: ["SkiffArchive", "SkiffIgzip"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffRegistryClientTests", dependencies: ["SkiffRegistryClient", "SkiffOCI", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSeccompTests", dependencies: ["SkiffSeccomp"], swiftSettings: strict),

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     libseccomp-dev   # seccomp filters (SkiffSeccomp)
     zlib1g-dev libzstd-dev  # layer compression (SkiffArchive)
+    libisal-dev      # gzip inflated by ISA-L in the daemon (SkiffIgzip)
     libsqlite3-dev   # image and engine state (GRDB)
     busybox-static   # the test and example root filesystem
     tini             # the init of `run --init` (tini-static, mounted as /sbin/docker-init)

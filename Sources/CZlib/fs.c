@@ -22,6 +22,10 @@ int czlib_openat2_in_root(int dirfd, const char *path, int flags, unsigned int m
     return -1;
 }
 
+int czlib_start_writeback(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
+
 uint64_t czlib_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
 unsigned int czlib_major(uint64_t dev) { return major(dev); }
 unsigned int czlib_minor(uint64_t dev) { return minor(dev); }

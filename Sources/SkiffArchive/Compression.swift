@@ -65,13 +65,14 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
     private var baseEnded = false
     private var finished = false
 
-    private var zstream: UnsafeMutablePointer<z_stream>?
+    private var gzip: (any GzipInflater)?
     private var gzipBetweenMembers = false
     private var zstd: OpaquePointer?
     private var zstdFrameDone = true
 
-    /// Reads the first bytes of `base` to tell the format.
-    public init(_ base: Base, bufferSize: Int = 1 << 20) throws {
+    /// Reads the first bytes of `base` to tell the format. A gzip stream is inflated by
+    /// `inflater` (zlib's unless a faster one is given).
+    public init(_ base: Base, bufferSize: Int = 1 << 20, inflater: any GzipInflater.Type = ZlibInflater.self) throws {
         self.base = base
         input = .allocate(byteCount: max(bufferSize, 4096), alignment: 16)
         do {
@@ -86,14 +87,12 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
         case .none:
             break
         case .gzip:
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            if czlib_inflate_init2(stream, 15 + 16) != Z_OK {
-                stream.deallocate()
+            do {
+                gzip = try inflater.init()
+            } catch {
                 input.deallocate()
-                throw ArchiveError(.system, "gzip stream", "inflateInit2 failed", errno: ENOMEM)
+                throw error
             }
-            zstream = stream
         case .zstd:
             guard let context = ZSTD_createDStream() else {
                 input.deallocate()
@@ -105,10 +104,6 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
     }
 
     deinit {
-        if let zstream {
-            inflateEnd(zstream)
-            zstream.deallocate()
-        }
         if let zstd { ZSTD_freeDStream(zstd) }
         input.deallocate()
     }
@@ -145,7 +140,7 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
     }
 
     private func readGzip(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let stream = zstream!
+        let inflater = gzip!
         while true {
             if gzipBetweenMembers {
                 guard try startNextGzipMember() else {
@@ -153,28 +148,22 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
                     return 0
                 }
             }
-            if inputStart == inputEnd, !(try refill()) {
-                throw ArchiveError(.truncated, "gzip stream", "unexpected end of data")
+            if inputStart == inputEnd { _ = try refill() }
+            // Called even on no input: an inflater may hold decoded bytes the last output lacked room for.
+            let step = try inflater.inflate(
+                UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd]),
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, Int(UInt32.max))]))
+            inputStart += step.consumed
+            if step.memberEnded { gzipBetweenMembers = true }
+            if step.produced > 0 { return step.produced }
+            if step.memberEnded { continue }
+            if inputStart == inputEnd {
+                if !(try refill()) { throw ArchiveError(.truncated, "gzip stream", "unexpected end of data") }
+            } else if step.consumed == 0 {
+                // It needs more input than is buffered.
+                guard inputEnd - inputStart < input.count else { throw ArchiveError(.corrupt, "gzip stream", "inflater made no progress") }
+                if !(try refillKeeping()) { throw ArchiveError(.truncated, "gzip stream", "unexpected end of data") }
             }
-            let available = inputEnd - inputStart
-            let room = min(buffer.count, Int(UInt32.max))
-            stream.pointee.next_in = (input.baseAddress! + inputStart).assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_in = uInt(available)
-            stream.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = uInt(room)
-            let status = inflate(stream, Z_NO_FLUSH)
-            inputStart += available - Int(stream.pointee.avail_in)
-            let produced = room - Int(stream.pointee.avail_out)
-            switch status {
-            case Z_STREAM_END:
-                gzipBetweenMembers = true
-            case Z_OK, Z_BUF_ERROR:
-                break
-            default:
-                let detail = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
-                throw ArchiveError(.corrupt, "gzip stream", "corrupt data (\(detail))")
-            }
-            if produced > 0 { return produced }
         }
     }
 
@@ -191,7 +180,7 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
                 guard input[inputStart + 1] == 0x8b else {
                     throw ArchiveError(.corrupt, "gzip stream", "garbage after a gzip member")
                 }
-                inflateReset(zstream!)
+                gzip!.reset()
                 gzipBetweenMembers = false
                 return true
             }
@@ -240,6 +229,74 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
                 return 0
             }
         }
+    }
+}
+
+// MARK: - gzip inflaters
+
+/// Inflates one gzip member at a time for `DecompressingSource`: header, deflate data, and the
+/// trailer's CRC-32 and length checked. zlib's is the default; the daemon passes ISA-L's
+/// (`SkiffIgzip`), which a static executable cannot link.
+public protocol GzipInflater: AnyObject {
+    init() throws
+    /// Inflates from `input` into `output` (at least one of them used up, or the member ended).
+    func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> GzipStep
+    /// Makes ready for the next member, after one ended.
+    func reset()
+}
+
+/// What one `GzipInflater.inflate` call did.
+public struct GzipStep: Sendable {
+    public var consumed: Int
+    public var produced: Int
+    /// The member's trailer was read and matched: the next bytes are another member or the end.
+    public var memberEnded: Bool
+
+    public init(consumed: Int, produced: Int, memberEnded: Bool) {
+        self.consumed = consumed
+        self.produced = produced
+        self.memberEnded = memberEnded
+    }
+}
+
+/// zlib's inflate (`inflateInit2` with gzip framing).
+public final class ZlibInflater: GzipInflater {
+    private let stream: UnsafeMutablePointer<z_stream>
+
+    public init() throws {
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        if czlib_inflate_init2(stream, 15 + 16) != Z_OK {
+            stream.deallocate()
+            throw ArchiveError(.system, "gzip stream", "inflateInit2 failed", errno: ENOMEM)
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+    }
+
+    public func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> GzipStep {
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(input.count)
+        stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(output.count)
+        let status = CZlib.inflate(stream, Z_NO_FLUSH)
+        let step = GzipStep(
+            consumed: input.count - Int(stream.pointee.avail_in), produced: output.count - Int(stream.pointee.avail_out),
+            memberEnded: status == Z_STREAM_END)
+        switch status {
+        case Z_STREAM_END, Z_OK, Z_BUF_ERROR:
+            return step
+        default:
+            let detail = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
+            throw ArchiveError(.corrupt, "gzip stream", "corrupt data (\(detail))")
+        }
+    }
+
+    public func reset() {
+        inflateReset(stream)
     }
 }
 

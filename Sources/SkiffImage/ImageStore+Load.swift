@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import SkiffArchive
+import SkiffIgzip
 import SkiffOCI
 import SkiffSnapshot
 
@@ -20,7 +21,7 @@ extension ImageStore {
     public func load<S: ByteSource>(_ source: S) throws(ImageError) -> LoadResult {
         var session = LoadSession(content: content, snapshots: snapshots)
         do {
-            let reader = TarReader(try DecompressingSource(source))
+            let reader = TarReader(try DecompressingSource(source, inflater: IgzipInflater.self))
             while let entry = try reader.next() {
                 try session.take(entry, from: reader)
             }

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import SkiffArchive
+import SkiffIgzip
 import SkiffOCI
 
 extension ImageStore {
@@ -121,7 +122,7 @@ extension ImageStore {
         let fd = try content.open(layer.blob.digest)
         defer { close(fd) }
         try writer.append(TarEntry(kind: .regular, path: ImageLayout.blobPath(for: layer.diffID), size: layer.size))
-        let source = try DecompressingSource(FileDescriptorSource(fd: fd))
+        let source = try DecompressingSource(FileDescriptorSource(fd: fd), inflater: IgzipInflater.self)
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         var total: Int64 = 0
         while true {

@@ -1,5 +1,6 @@
 import Glibc
 import SkiffArchive
+import SkiffIgzip
 import SkiffOCI
 import SkiffSnapshot
 
@@ -30,7 +31,7 @@ enum LayerIngest {
         }
         do {
             let blobSide = ObservingSource(source) { bytes in try writer.write(bytes) }
-            let decompressing = try DecompressingSource(blobSide)
+            let decompressing = try DecompressingSource(blobSide, inflater: IgzipInflater.self)
             let algorithm = decompressing.algorithm
             var tarHasher = DigestHasher()
             let tarSide = ObservingSource(decompressing) { bytes in tarHasher.update(bytes) }

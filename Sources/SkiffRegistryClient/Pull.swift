@@ -71,6 +71,11 @@ public struct ImagePull: Sendable {
         return error
     }
 
+    /// Layers downloaded (and unpacked) at once. Ingest is CPU-bound, so dockerd's 3 left the
+    /// slow layers of an image queued behind the first ones with cores idle; six covers most
+    /// images whole.
+    static let parallelLayers = 6
+
     /// Downloads what the store lacks (layers in parallel, each unpacked as it arrives and
     /// checked against its digest) and records the image under its names.
     public func run(store: ImageStore, report: @escaping @Sendable (RegistryEvent) -> Void) async throws -> ImageRecord {
@@ -114,7 +119,7 @@ public struct ImagePull: Sendable {
                     return (i, result.blob, result.size)
                 }
             }
-            for _ in 0..<3 { start() }
+            for _ in 0..<Self.parallelLayers { start() }
             while let (i, blob, size) = try await group.next() {
                 let desc = manifest.layers[i]
                 for j in missing where manifest.layers[j].digest == desc.digest {

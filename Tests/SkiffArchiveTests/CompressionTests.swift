@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SkiffArchive
+import SkiffIgzip
 import Testing
 
 @Suite struct CompressionTests {
@@ -37,8 +38,16 @@ import Testing
         return sink.base.bytes
     }
 
-    static func decompress(_ bytes: [UInt8], chunk: Int = 100_000) throws -> (Compression.Algorithm, [UInt8]) {
-        let source = try DecompressingSource(MemorySource(bytes))
+    /// Both gzip inflaters: zlib's (the static executables') and ISA-L's (the daemon's).
+    enum Inflater: CaseIterable, Sendable {
+        case zlib, igzip
+        var type: any GzipInflater.Type { self == .zlib ? ZlibInflater.self : IgzipInflater.self }
+    }
+
+    static func decompress(
+        _ bytes: [UInt8], chunk: Int = 100_000, bufferSize: Int = 1 << 20, inflater: Inflater = .zlib
+    ) throws -> (Compression.Algorithm, [UInt8]) {
+        let source = try DecompressingSource(MemorySource(bytes), bufferSize: bufferSize, inflater: inflater.type)
         var output = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: chunk)
         while true {
@@ -81,6 +90,37 @@ import Testing
         #expect(detect([0x28, 0xb5]) == .none)
     }
 
+    @Test(arguments: [Compression.gzip, .gzip(level: 1), .gzip(level: 9)], Inflater.allCases)
+    func gzipRoundTrip(format: Compression, inflater: Inflater) throws {
+        let compressed = try Self.compress(Self.sample, format)
+        #expect(try Self.decompress(compressed, inflater: inflater).1 == Self.sample)
+        // Small input and output buffers: members, headers and trailers cut at every place,
+        // and decoded bytes left over when the output is full.
+        #expect(try Self.decompress(compressed, chunk: 4099, bufferSize: 4096, inflater: inflater).1 == Self.sample)
+        #expect(try Self.decompress(Self.compress([], format), chunk: 7, bufferSize: 4096, inflater: inflater).1.isEmpty)
+    }
+
+    @Test(arguments: Inflater.allCases)
+    func gzipTrailerIsChecked(inflater: Inflater) throws {
+        let compressed = try Self.compress(Self.sample, .gzip)
+        for offset in [8, 2] {  // CRC-32, then the length (ISIZE)
+            var bad = compressed
+            bad[bad.count - offset] ^= 1
+            let error = #expect(throws: ArchiveError.self) { try Self.decompress(bad, inflater: inflater) }
+            #expect(error?.subject == "gzip stream")
+            #expect(error?.kind == .corrupt)
+        }
+    }
+
+    @Test(arguments: Inflater.allCases)
+    func gzipToolsHeadersAndMembers(inflater: Inflater) throws {
+        let dir = try TempDir()
+        try writeFile(dir.sub("plain"), Self.sample)
+        // gzip(1) names the file in its header (FNAME); two members one after the other.
+        try run(["sh", "-c", "gzip -9c plain > theirs.gz && gzip -1c plain >> theirs.gz"], cwd: dir.path)
+        #expect(try Self.decompress(try readFile(dir.sub("theirs.gz")), inflater: inflater).1 == Self.sample + Self.sample)
+    }
+
     @Test func systemToolsReadOurOutputAndWeReadTheirs() throws {
         let dir = try TempDir()
         let plain = dir.sub("plain")
@@ -94,35 +134,37 @@ import Testing
         #expect(try Self.decompress(try readFile(dir.sub("theirs.zst"))).1 == Self.sample)
     }
 
-    @Test func concatenatedMembersAndFrames() throws {
+    @Test(arguments: Inflater.allCases)
+    func concatenatedMembersAndFrames(inflater: Inflater) throws {
         let first = Array(Self.sample[..<1000])
         let second = Array(Self.sample[1000..<5000])
         let gzip = try Self.compress(first, .gzip) + Self.compress(second, .gzip)
-        #expect(try Self.decompress(gzip).1 == first + second)
+        #expect(try Self.decompress(gzip, inflater: inflater).1 == first + second)
         let zstd = try Self.compress(first, .zstd) + Self.compress(second, .zstd)
         #expect(try Self.decompress(zstd).1 == first + second)
         // Zeros after the last gzip member are padding, not an error.
-        #expect(try Self.decompress(gzip + [0, 0, 0, 0]).1 == first + second)
+        #expect(try Self.decompress(gzip + [0, 0, 0, 0], inflater: inflater).1 == first + second)
     }
 
-    @Test func corruptAndTruncatedStreamsFail() throws {
+    @Test(arguments: Inflater.allCases)
+    func corruptAndTruncatedStreamsFail(inflater: Inflater) throws {
         for format in [Compression.gzip, .zstd] {
             let compressed = try Self.compress(Self.sample, format)
             let name = format.algorithm == .gzip ? "gzip stream" : "zstd stream"
 
             var corrupt = compressed
             for index in stride(from: compressed.count / 3, to: compressed.count / 3 + 64, by: 1) { corrupt[index] ^= 0x5a }
-            let corruptError = #expect(throws: ArchiveError.self) { try Self.decompress(corrupt) }
+            let corruptError = #expect(throws: ArchiveError.self) { try Self.decompress(corrupt, inflater: inflater) }
             #expect(corruptError?.subject == name)
             #expect(corruptError?.kind == .corrupt || corruptError?.kind == .truncated)
 
             let truncated = Array(compressed[..<(compressed.count - 100)])
-            let truncatedError = #expect(throws: ArchiveError.self) { try Self.decompress(truncated) }
+            let truncatedError = #expect(throws: ArchiveError.self) { try Self.decompress(truncated, inflater: inflater) }
             #expect(truncatedError?.kind == .truncated)
             #expect(truncatedError.map { "\($0)" } == "\(name): unexpected end of data")
         }
         let garbage = try Self.compress([1, 2, 3], .gzip) + [0x41, 0x42]
-        #expect(throws: ArchiveError.self) { try Self.decompress(garbage) }
+        #expect(throws: ArchiveError.self) { try Self.decompress(garbage, inflater: inflater) }
     }
 
     @Test func observersSeeBothSidesInOnePass() throws {

@@ -11,6 +11,10 @@
 /// Retries EAGAIN and EINTR. Returns the fd, or -1 with errno set (ENOSYS before Linux 5.6).
 int czlib_openat2_in_root(int dirfd, const char *path, int flags, unsigned int mode);
 
+/// sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE): starts writeback of that range
+/// without waiting for it, so a later fsync finds little left to write. Returns 0 or -1 (errno).
+int czlib_start_writeback(int fd, int64_t offset, int64_t length);
+
 /// makedev(3), major(3), minor(3): macros in glibc.
 uint64_t czlib_makedev(unsigned int major, unsigned int minor);
 unsigned int czlib_major(uint64_t dev);
