@@ -13,6 +13,7 @@
 #include <linux/filter.h>
 #include <net/if.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>  // struct clone_args, CLONE_INTO_CGROUP
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -604,7 +605,14 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
 
-    // 1. Wait until the parent wrote our id maps and put us in our cgroup.
+    // 0. Into our v1 cgroups, ourselves: a single thread writing "0" to `tasks` takes no
+    //    global lock (see skiff_spawn_config). Before any namespace is joined or unshared.
+    for (size_t i = 0; i < cfg->n_cgroup_tasks_fds; i++) {
+        if (write(cfg->cgroup_tasks_fds[i], "0", 1) != 1) fail(cfg, SKIFF_STEP_JOIN_CGROUP, errno, "write 0 to a cgroup's tasks", NULL);
+        close(cfg->cgroup_tasks_fds[i]);
+    }
+
+    // 1. Wait until the parent wrote our id maps and finished placing us in our cgroup.
     wait_step(cfg, SKIFF_STEP_WAIT_PARENT);
 
     // 2. Join namespaces given by path.
@@ -769,10 +777,23 @@ __attribute__((noreturn)) static void child_main(const struct skiff_spawn_config
     fail(cfg, SKIFF_STEP_EXEC, err, exe, NULL);
 }
 
-pid_t skiff_spawn(const struct skiff_spawn_config *cfg) {
+pid_t skiff_spawn(const struct skiff_spawn_config *cfg, int *cloned_into_cgroup) {
     // A raw clone without CLONE_VM: the child runs on a copy-on-write copy of
     // this stack, like fork, but with new namespaces from the start.
-    long pid = syscall(SYS_clone, (unsigned long)cfg->clone_flags | SIGCHLD, 0, NULL, NULL, 0);
+    long pid = -1;
+    *cloned_into_cgroup = 0;
+    if (cfg->clone_into_cgroup_fd >= 0) {
+        struct clone_args args;
+        memset(&args, 0, sizeof args);
+        args.flags = (uint64_t)cfg->clone_flags | CLONE_INTO_CGROUP;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = (uint64_t)cfg->clone_into_cgroup_fd;
+        pid = syscall(SYS_clone3, &args, sizeof args);
+        // Refused (no clone3 before Linux 5.7, a seccomp filter, a cgroup that takes no
+        // process): a plain clone, and the parent places the child.
+        if (pid > 0) *cloned_into_cgroup = 1;
+    }
+    if (pid < 0) pid = syscall(SYS_clone, (unsigned long)cfg->clone_flags | SIGCHLD, 0, NULL, NULL, 0);
     if (pid < 0) return -1;
     if (pid == 0) child_main(cfg);
     return (pid_t)pid;

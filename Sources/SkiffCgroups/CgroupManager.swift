@@ -82,19 +82,36 @@ public struct CgroupManager: Sendable {
         }
     }
 
-    /// Moves process `pid` into the cgroup: into every hierarchy on v1, and on hybrid also into the
-    /// cgroup2 directory when that works (it carries no limits, so failing there is not fatal).
-    public func addProcess(pid: Int32) throws(CgroupError) {
+    /// Moves process `pid` into the cgroup: into every hierarchy on v1 (`v1`), and into the cgroup2
+    /// directory (`cgroup2`): on unified, or on hybrid when that works (it carries no limits there,
+    /// so failing is not fatal). The parts a new process did itself (`entry`) are left out.
+    ///
+    /// A move by pid takes the kernel's global cgroup_threadgroup_rwsem for writing, which waits
+    /// for an RCU grace period: ~9 ms here, on every container start. `entry` avoids it.
+    public func addProcess(pid: Int32, v1: Bool = true, cgroup2: Bool = true) throws(CgroupError) {
         switch paths.mode {
         case .v1, .hybrid:
-            for dir in Set(paths.controllers.values).sorted() {
-                try fs.write(dir + "/cgroup.procs", String(pid))
+            if v1 {
+                for dir in Set(paths.controllers.values).sorted() {
+                    try fs.write(dir + "/cgroup.procs", String(pid))
+                }
             }
-            if paths.mode == .hybrid, let dir = paths.unified {
+            if cgroup2, paths.mode == .hybrid, let dir = paths.unified {
                 try? fs.write(dir + "/cgroup.procs", String(pid))
             }
         case .unified:
-            try fs.write(try unifiedDirectory() + "/cgroup.procs", String(pid))
+            if cgroup2 { try fs.write(try unifiedDirectory() + "/cgroup.procs", String(pid)) }
+        }
+    }
+
+    /// How a new process enters the cgroup without being moved by pid: a single thread writing
+    /// "0" to each v1 hierarchy's `tasks` file moves itself without the global lock, and a clone3
+    /// with CLONE_INTO_CGROUP starts it in the cgroup2 directory.
+    public var entry: (tasksFiles: [String], cgroup2Directory: String?) {
+        switch paths.mode {
+        case .v1: (Set(paths.controllers.values).sorted().map { $0 + "/tasks" }, nil)
+        case .hybrid: (Set(paths.controllers.values).sorted().map { $0 + "/tasks" }, paths.unified)
+        case .unified: ([], paths.unified)
         }
     }
 

@@ -89,6 +89,9 @@ extension Runtime {
             }
         }
 
+        if let cgroup = record.cgroup { io.cgroup = try CgroupSupport.openEntry(cgroup) }
+        defer { io.cgroup.close() }
+
         let child = try Spawner.spawn(plan, seccomp: seccomp, io: io)
         defer { close(child.sync) }
         var undo = Undo()
@@ -98,7 +101,9 @@ extension Runtime {
             _ = waitpid(child.pid, &st, 0)
         }
         do throws(RuntimeError) {
-            if let cgroup = record.cgroup { try CgroupSupport.add(pid: child.pid, to: cgroup) }
+            if let cgroup = record.cgroup {
+                try CgroupSupport.add(pid: child.pid, to: cgroup, v1: io.cgroup.tasksFDs.isEmpty, cgroup2: !child.clonedIntoCgroup)
+            }
             guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_PARENT.rawValue)) == 0 else {
                 throw RuntimeError.system("exec", "sync socket")
             }

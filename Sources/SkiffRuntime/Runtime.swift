@@ -333,6 +333,8 @@ public struct Runtime: Sendable {
                 io.hookState = (try? JSONEncoder().encode(state)).map { String(decoding: $0, as: UTF8.self) }
             }
             plan.cwd = spec.process?.cwd
+            io.cgroup = try CgroupSupport.openEntry(cgroup)
+            defer { io.cgroup.close() }
 
             let child = try Spawner.spawn(plan, seccomp: seccomp, io: io)
             undo.add {
@@ -349,7 +351,7 @@ public struct Runtime: Sendable {
             if spec.linux?.namespaces?.contains(where: { $0.type == .user && ($0.path ?? "").isEmpty }) == true {
                 try IDMaps.write(pid: child.pid, uid: spec.linux?.uidMappings, gid: spec.linux?.gidMappings)
             }
-            try CgroupSupport.add(pid: child.pid, to: cgroup)
+            try CgroupSupport.add(pid: child.pid, to: cgroup, v1: io.cgroup.tasksFDs.isEmpty, cgroup2: !child.clonedIntoCgroup)
             guard skiff_sync_send(child.sync, Int32(SKIFF_STEP_WAIT_PARENT.rawValue)) == 0 else {
                 throw RuntimeError.system("create", "sync socket")
             }

@@ -49,6 +49,7 @@ enum skiff_step {
     SKIFF_STEP_WAIT_START = 27,         // wait for `start` on the exec fifo (or the parent's go)
     SKIFF_STEP_START_HOOKS = 28,        // startContainer hooks
     SKIFF_STEP_EXEC = 29,               // execve
+    SKIFF_STEP_JOIN_CGROUP = 30,        // write "0" to the v1 hierarchies' tasks files (runs first)
 };
 
 /// One mount, in order. `target` is the path inside the container.
@@ -105,6 +106,14 @@ struct skiff_spawn_config {
     // Namespaces.
     unsigned long clone_flags;      // CLONE_NEW* to create with clone (not CLONE_NEWCGROUP)
     int unshare_cgroup;             // unshare(CLONE_NEWCGROUP) after the parent placed us
+
+    // Cgroup placement without a migration by pid: the parent writing our pid to cgroup.procs
+    // takes the kernel's global cgroup_threadgroup_rwsem for writing, an RCU grace period
+    // (~9 ms here). A single thread moving itself ("0" to a v1 `tasks` file) skips that lock,
+    // and CLONE_INTO_CGROUP places us in a cgroup2 directory as we are born.
+    int clone_into_cgroup_fd;       // >= 0: a cgroup2 directory (O_RDONLY) for clone3; -1: none
+    const int *cgroup_tasks_fds;    // v1 `tasks` files (O_WRONLY) we write "0" to, then close
+    size_t n_cgroup_tasks_fds;
     const struct skiff_ns_join *joins;
     size_t n_joins;
 
@@ -184,9 +193,11 @@ struct skiff_sync_msg {
     char detail[512];               // what the step worked on (a path, a name)
 };
 
-/// Clones the child described by `cfg` (namespaces from cfg->clone_flags).
+/// Clones the child described by `cfg` (namespaces from cfg->clone_flags), with clone3 into
+/// cfg->clone_into_cgroup_fd when one is given and the kernel allows it; *cloned_into_cgroup
+/// says whether it did (if not, the parent adds the child to that cgroup itself).
 /// Returns the child's pid, or -1 with errno set.
-pid_t skiff_spawn(const struct skiff_spawn_config *cfg);
+pid_t skiff_spawn(const struct skiff_spawn_config *cfg, int *cloned_into_cgroup);
 
 /// Parent side: sends `step` (0 errors) to the child.
 int skiff_sync_send(int fd, int32_t step);

@@ -2,6 +2,20 @@ import Glibc
 import SkiffCgroups
 import SkiffOCI
 
+/// A child's own way into its cgroup: the v1 `tasks` files it writes "0" to, and the cgroup2
+/// directory it is cloned into (-1: none). The fds are the parent's; the child gets copies.
+struct CgroupEntry {
+    var tasksFDs: [Int32] = []
+    var cgroup2FD: Int32 = -1
+
+    mutating func close() {
+        for fd in tasksFDs { Glibc.close(fd) }
+        if cgroup2FD >= 0 { Glibc.close(cgroup2FD) }
+        tasksFDs = []
+        cgroup2FD = -1
+    }
+}
+
 /// The runtime's use of SkiffCgroups: errors as RuntimeError, runc's standard
 /// device rules after the config's, and the container's /sys/fs/cgroup mounts.
 enum CgroupSupport {
@@ -32,12 +46,30 @@ enum CgroupSupport {
         return manager.paths
     }
 
-    static func add(pid: Int32, to paths: CgroupPaths) throws(RuntimeError) {
+    /// Adds `pid` to the v1 hierarchies (`v1`) and the cgroup2 directory (`cgroup2`): the parts
+    /// it did not enter by itself.
+    static func add(pid: Int32, to paths: CgroupPaths, v1: Bool = true, cgroup2: Bool = true) throws(RuntimeError) {
         do {
-            try CgroupManager(paths: paths).addProcess(pid: pid)
+            try CgroupManager(paths: paths).addProcess(pid: pid, v1: v1, cgroup2: cgroup2)
         } catch {
             throw RuntimeError(stage: "cgroup", "\(error)", errno: error.errno)
         }
+    }
+
+    /// Opens what a child needs to enter the cgroup by itself (see `CgroupManager.entry`).
+    static func openEntry(_ paths: CgroupPaths) throws(RuntimeError) -> CgroupEntry {
+        let (tasksFiles, cgroup2) = CgroupManager(paths: paths).entry
+        var entry = CgroupEntry()
+        for file in tasksFiles {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                entry.close()
+                throw RuntimeError.system("cgroup", "open \(file)")
+            }
+            entry.tasksFDs.append(fd)
+        }
+        if let cgroup2 { entry.cgroup2FD = open(cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        return entry
     }
 
     static func destroy(_ paths: CgroupPaths) throws(RuntimeError) {

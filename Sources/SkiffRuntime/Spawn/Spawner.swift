@@ -7,6 +7,8 @@ struct SpawnedChild {
     let pid: pid_t
     /// The parent's end of the sync socket.
     let sync: Int32
+    /// Born in `SpawnIO.cgroup`'s cgroup2 directory (clone3 with CLONE_INTO_CGROUP).
+    let clonedIntoCgroup: Bool
 }
 
 /// Extra file descriptors and settings that are not part of the config.
@@ -19,6 +21,8 @@ struct SpawnIO {
     var stdio: Stdio = .inherited
     var hooksInParent = false
     var hookState: String?
+    /// How the child enters its cgroup by itself (nothing: the parent adds it).
+    var cgroup = CgroupEntry()
 }
 
 /// Turns a plan into a cloned child (the C side is in CSkiffSpawn).
@@ -55,6 +59,9 @@ enum Spawner {
         var cfg = skiff_spawn_config()
         cfg.clone_flags = UInt(bitPattern: Int(plan.cloneFlags))
         cfg.unshare_cgroup = plan.unshareCgroup ? 1 : 0
+        cfg.clone_into_cgroup_fd = io.cgroup.cgroup2FD
+        cfg.cgroup_tasks_fds = arena.array(io.cgroup.tasksFDs)
+        cfg.n_cgroup_tasks_fds = io.cgroup.tasksFDs.count
         cfg.joins = arena.array(joins)
         cfg.n_joins = joins.count
         cfg.sync_fd = pair[1]
@@ -149,14 +156,15 @@ enum Spawner {
         cfg.n_start_hooks = startHooks.count
         cfg.hook_state = arena.optionalString(io.hookState)
 
-        let pid = skiff_spawn(&cfg)
+        var clonedIntoCgroup: Int32 = 0
+        let pid = skiff_spawn(&cfg, &clonedIntoCgroup)
         let err = errno
         close(pair[1])
         guard pid > 0 else {
             close(pair[0])
             throw .system("spawn", "clone", errno: err)
         }
-        return SpawnedChild(pid: pid, sync: pair[0])
+        return SpawnedChild(pid: pid, sync: pair[0], clonedIntoCgroup: clonedIntoCgroup != 0)
     }
 
     /// glibc's makedev(3).
@@ -198,6 +206,7 @@ enum SpawnStep {
         SKIFF_STEP_WAIT_START.rawValue: "wait for start",
         SKIFF_STEP_START_HOOKS.rawValue: "startContainer hooks",
         SKIFF_STEP_EXEC.rawValue: "exec",
+        SKIFF_STEP_JOIN_CGROUP.rawValue: "cgroup",
     ]
 
     static func name(_ step: Int32) -> String {
