@@ -215,7 +215,7 @@ extension Engine {
             container.state.stoppedByUser = status.stoppedByUser
             if let error = status.error { container.state.error = error }
         }
-        save(container)
+        saveUnlessRemovedNext(container)
         recordChanges(from: old, to: container)
         if status.state == .exited { releaseVolumes(of: container) }
         if wasRunning && (status.state == .exited || status.state == .restarting) { resumeWaiters(id, exited: true) }
@@ -242,7 +242,7 @@ extension Engine {
         container.state.monitorPid = 0
         let endpoints = container.sandbox?.endpoints
         container.sandbox = nil
-        save(container)
+        saveUnlessRemovedNext(container)
         recordChanges(from: old, to: container)
         // A monitor that died left the runtime's state and cgroup behind.
         try? Runtime(root: runtimeRoot).delete(id: id, force: true)

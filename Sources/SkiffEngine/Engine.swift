@@ -168,6 +168,18 @@ public actor Engine {
         containers[container.id] = container
         try? db.update(container)
     }
+
+    /// `save`, but an exited `--rm` container only in memory: its row is deleted next
+    /// (`monitorGone` removes it), so two commits (~1 ms each) would only delay that. A daemon
+    /// killed in between finds the row still running, the monitor gone and its status exited,
+    /// and removes the container at start the same way.
+    func saveUnlessRemovedNext(_ container: Container) {
+        if container.config.autoRemove && container.state.status == .exited {
+            containers[container.id] = container
+        } else {
+            save(container)
+        }
+    }
 }
 
 extension Digest {

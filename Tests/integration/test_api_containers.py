@@ -352,6 +352,8 @@ def test_containers_outlive_a_killed_daemon(daemon, busybox):
     daemon.docker("run", "-d", "--name", "survivor", "busybox", "sh", "-c",
                   "i=0; while true; do echo beat-$i; i=$((i+1)); sleep 0.2; done")
     daemon.docker("run", "-d", "--name", "finisher", "busybox", "sh", "-c", "sleep 1; echo done; exit 6")
+    # A --rm container that ends while no daemon runs is removed when one starts again.
+    daemon.docker("run", "-d", "--rm", "--name", "ephemeral", "busybox", "sleep", "1")
     wait_for(lambda: "beat-2" in daemon.out("logs", "survivor"))
     pid = inspect(daemon, "survivor")["State"]["Pid"]
     daemon.proc.send_signal(signal.SIGKILL)
@@ -368,6 +370,8 @@ def test_containers_outlive_a_killed_daemon(daemon, busybox):
     finished = inspect(daemon, "finisher")
     assert finished["State"]["Status"] == "exited" and finished["State"]["ExitCode"] == 6
     assert daemon.out("logs", "finisher") == "done"
+    wait_for(lambda: daemon.docker("inspect", "ephemeral", check=False).returncode != 0)
+    assert "ephemeral" not in daemon.out("ps", "-a", "--format", "{{.Names}}")
     # And it is still driven: stop works through the new daemon.
     daemon.docker("stop", "-t", "1", "survivor")
     assert inspect(daemon, "survivor")["State"]["Status"] == "exited"
