@@ -87,9 +87,9 @@ public final class RegistryClient: Sendable {
             let token = try await fetchToken(realm: realm, service: bearer.service, pingURL: pingURL)
             authorization.withLock { $0 = "Bearer \(token)" }
         } else if challenges.contains(where: { $0.scheme == "basic" }) {
-            guard let credentials, !credentials.username.isEmpty else {
-                throw RegistryError(.unauthorized, "unauthorized: authentication required", status: 401, codes: ["UNAUTHORIZED"])
-            }
+            // Without credentials, go on without them as docker does: a registry that lets
+            // anonymous users read (`--anonymous-pull`) answers; the others refuse each request.
+            guard let credentials, !credentials.username.isEmpty else { return }
             let value = "Basic " + Base64.encode(Array("\(credentials.username):\(credentials.password)".utf8))
             authorization.withLock { $0 = value }
         } else {

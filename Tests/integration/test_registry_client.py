@@ -306,10 +306,48 @@ def test_basic_auth_login_push_pull(daemon, auth_registry, busybox):
     assert skiff(daemon, "logout", reg).stdout.decode().strip() == f"Not logged in to {reg}"
     proc = daemon.docker("pull", name, check=False)
     assert proc.returncode == 1
+    assert b"pull access denied for " + name.encode() in proc.stderr and b"unauthorized" in proc.stderr, proc.stderr
     # The docker CLI's own login goes through POST /auth too.
     proc = daemon.docker("login", "-u", "alice", "-p", "s3cret", reg)
     assert b"Login Succeeded" in proc.stdout
     daemon.docker("logout", reg)
+
+
+def test_docker_cli_with_skiffs_own_registry(daemon, busybox, tmp_path):
+    """The real docker CLI, through skiffd, against `skiff-registry serve --htpasswd
+    --anonymous-pull`: writes need a login, pulls do not."""
+    binary = skiff_binary()
+    registry = Path(binary).parent / "skiff-registry" if binary else None
+    if registry is None or not os.access(registry, os.X_OK) or not shutil.which("htpasswd"):
+        pytest.skip("skiff-registry not built next to skiff, or no htpasswd")
+    (tmp_path / "htpasswd").write_text(_htpasswd("bob", "builder"))
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", str(registry), "serve",
+                             "--root", str(tmp_path / "root"), "--port", "0",
+                             "--htpasswd", str(tmp_path / "htpasswd"), "--anonymous-pull"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("listening on "), line
+        reg = line.split()[-1]
+        name = f"{reg}/hub/bb:1"
+        daemon.out("tag", "bbsrc:latest", name)
+        refused = daemon.docker("push", name, check=False)
+        assert refused.returncode == 1 and b"unauthorized" in (refused.stdout + refused.stderr).lower(), refused
+        assert b"Login Succeeded" in daemon.docker("login", "-u", "bob", "-p", "builder", reg).stdout
+        assert "1: digest: sha256:" in daemon.docker("push", name).stdout.decode()
+        daemon.docker("logout", reg)
+        _rmi(daemon, name)
+        # Anonymous: the pull works, and the image is the one pushed; a push does not.
+        pull = daemon.docker("pull", name).stdout.decode()
+        assert "Status: Downloaded newer image" in pull, pull
+        assert daemon.inspect(name)["Id"] == busybox
+        assert daemon.out("run", "--rm", name, "echo", "from the hub") == "from the hub"
+        refused = daemon.docker("push", name, check=False)
+        assert refused.returncode == 1 and b"unauthorized" in (refused.stdout + refused.stderr).lower(), refused
+        _rmi(daemon, name)
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 BROKEN_STUB = r'''
