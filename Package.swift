@@ -128,7 +128,7 @@ let package = Package(
         .target(
             name: "SkiffHTTP",
             dependencies: [
-                "SkiffArchive",
+                "SkiffArchive", "SkiffSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -178,7 +178,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "skiff-registry", dependencies: ["SkiffRegistryServer"], swiftSettings: strict),
+        .executableTarget(name: "skiff-registry", dependencies: ["SkiffRegistryServer", "SkiffHTTP"], swiftSettings: strict),
 
         // Dockerfiles parsed and expanded as BuildKit does, and .dockerignore matching (no I/O).
         .target(name: "SkiffBuild", swiftSettings: strict),

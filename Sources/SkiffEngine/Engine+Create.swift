@@ -25,7 +25,7 @@ extension Engine {
             throw error.kind == .notFound ? EngineError(.notFound, "No such image: \(config.image)") : EngineError(.system, error.message)
         }
         let base = imageConfig.config
-        let id = Self.randomID()
+        let id = RandomID.make()
         let entrypoint = config.entrypoint.map { $0 == [""] ? [] : $0 } ?? base?.entrypoint ?? []
         let cmd = config.cmd ?? (config.entrypoint != nil ? [] : base?.cmd ?? [])
         let argv = entrypoint + cmd
@@ -121,12 +121,6 @@ extension Engine {
             }
         }
         return result
-    }
-
-    static func randomID() -> String {
-        let digits = Array("0123456789abcdef")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<64).map { _ in digits[Int(generator.next() % 16)] })
     }
 
     func uniqueRandomName() -> String {

@@ -3,6 +3,7 @@ import Glibc
 import SkiffMonitor
 import SkiffOCI
 import SkiffRuntime
+import SkiffSystem
 
 /// An exec instance (Docker keeps them in memory only).
 public struct ExecRecord: Sendable, Equatable {
@@ -54,7 +55,7 @@ extension Engine {
         }
         guard !exec.args.isEmpty else { throw EngineError(.invalid, "No exec command specified") }
         var record = exec
-        record.id = Self.randomID()
+        record.id = RandomID.make()
         record.containerID = id
         execs[record.id] = record
         container.execIDs.append(record.id)

@@ -30,7 +30,7 @@ extension Engine {
     ) throws(EngineError) -> Volume {
         let given = name.flatMap { $0.isEmpty ? nil : $0 }
         do {
-            let result = try volumes.create(name: given ?? Self.randomID(), driver: driver, labels: labels, options: options,
+            let result = try volumes.create(name: given ?? RandomID.make(), driver: driver, labels: labels, options: options,
                                             anonymous: given == nil)
             if result.created { recordVolume("create", result.volume.name, driver: result.volume.driver) }
             return result.volume
@@ -149,7 +149,7 @@ extension Engine {
             mount.nonRecursive = request.nonRecursive
             mount.createSource = request.createSource
         case .volume:
-            let name = request.source.isEmpty ? Self.randomID() : request.source
+            let name = request.source.isEmpty ? RandomID.make() : request.source
             let driver = request.volumeDriver.flatMap { $0.isEmpty ? nil : $0 } ?? volumeDriver
             let volume: Volume
             do {

@@ -46,7 +46,7 @@ public actor Networks {
         var created: [Network] = []
         for (name, driver) in [("bridge", Network.Driver.bridge), ("host", .host), ("none", .null)]
         where !existing.contains(where: { $0.name == name }) {
-            var network = Network(id: Self.randomID(), name: name, driver: driver, created: Timestamp.now())
+            var network = Network(id: RandomID.make(), name: name, driver: driver, created: Timestamp.now())
             if driver == .bridge {
                 network.subnet = try freeSubnet(existing: existing)
                 network.gateway = network.subnet!.host(1)
@@ -119,7 +119,7 @@ public actor Networks {
         default:
             throw NetworkError(.notFound, "plugin \"\(o.driver)\" not found")
         }
-        var network = Network(id: Self.randomID(), name: o.name, driver: .bridge, created: Timestamp.now())
+        var network = Network(id: RandomID.make(), name: o.name, driver: .bridge, created: Timestamp.now())
         network.isInternal = o.isInternal
         network.attachable = o.attachable
         network.labels = o.labels
@@ -323,9 +323,9 @@ public actor Networks {
         let shortID = String(containerID.prefix(12))
         let dnsNames = network.hasDNS ? Self.unique([name] + request.aliases + [shortID]) : [name]
         var endpoint = Endpoint(
-            id: Self.randomID(), networkID: network.id, containerID: containerID, containerName: name,
+            id: RandomID.make(), networkID: network.id, containerID: containerID, containerName: name,
             address: IPv4Address(0), prefix: subnet.prefix, gateway: network.isInternal ? nil : network.gateway,
-            mac: "", hostInterface: "veth" + Self.randomID().prefix(7), interface: interface,
+            mac: "", hostInterface: "veth" + RandomID.make().prefix(7), interface: interface,
             dnsNames: dnsNames, aliases: request.aliases, ports: try allocatePorts(ports))
         endpoint = try db.insert(endpoint) { (used) throws(NetworkError) -> IPv4Address in
             try Self.chooseAddress(network, requested: request.address, used: used)
@@ -545,12 +545,6 @@ public actor Networks {
             return false
         }
         return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)) }
-    }
-
-    static func randomID() -> String {
-        let digits = Array("0123456789abcdef")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<64).map { _ in digits[Int(generator.next() % 16)] })
     }
 
     static func unique(_ names: [String]) -> [String] {

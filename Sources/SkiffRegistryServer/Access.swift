@@ -1,6 +1,7 @@
 import CCrypt
 import FoundationEssentials
 import Glibc
+import SkiffHTTP
 import SkiffImage
 import SkiffOCI
 import Synchronization
@@ -91,7 +92,7 @@ public struct RegistryConfigError: Error, Sendable, CustomStringConvertible {
 /// SHA-256 of user, password and hash) so bcrypt runs once per credential.
 public final class Htpasswd: Sendable {
     public let path: String
-    private let log: RegistryLog
+    private let log: ServerLogger
     private struct State {
         var users: [String: String] = [:]
         var modified = timespec()
@@ -100,7 +101,7 @@ public final class Htpasswd: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(path: String, log: RegistryLog = RegistryLog()) throws(RegistryConfigError) {
+    public init(path: String, log: ServerLogger = ServerLogger()) throws(RegistryConfigError) {
         self.path = path
         self.log = log
         try reloadIfChanged(force: true)

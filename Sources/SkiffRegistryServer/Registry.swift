@@ -11,13 +11,13 @@ import SkiffOCI
 public final class Registry: HTTPResponder {
     public let storage: RegistryStorage
     let uploads: Uploads
-    let log: RegistryLog
+    let log: ServerLogger
     public let access: AccessPolicy
 
     /// The largest manifest accepted (distribution's default).
     public static let maxManifestSize = 4 << 20
 
-    public init(storage: RegistryStorage, log: RegistryLog = RegistryLog(), access: AccessPolicy = AccessPolicy()) {
+    public init(storage: RegistryStorage, log: ServerLogger = ServerLogger(), access: AccessPolicy = AccessPolicy()) {
         self.storage = storage
         self.access = access
         uploads = Uploads(storage: storage)

@@ -9,7 +9,7 @@ public final class RegistryServer: Sendable {
     public let registry: Registry
 
     public init(
-        root: String, log: RegistryLog = RegistryLog(), threads: Int = 0, access: AccessPolicy = AccessPolicy(),
+        root: String, log: ServerLogger = ServerLogger(), threads: Int = 0, access: AccessPolicy = AccessPolicy(),
         tls: (certificate: String, key: String)? = nil
     ) throws {
         registry = Registry(storage: try RegistryStorage(root: root), log: log, access: access)

@@ -1,4 +1,5 @@
 import Glibc
+import SkiffHTTP
 import SkiffRegistryServer
 
 // skiff-registry: the registry server behind `skiff registry serve`.
@@ -131,7 +132,7 @@ struct SkiffRegistry {
         }
         let server: RegistryServer
         let bound: Int
-        let log = RegistryLog(debug: options.debug)
+        let log = ServerLogger(debug: options.debug)
         var access = AccessPolicy(anonymousPull: options.anonymousPull, readOnly: options.readOnly)
         if let path = options.htpasswd {
             do {

@@ -31,7 +31,7 @@ struct Skiffd: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        let logger = Logger(debug: debug)
+        let logger = ServerLogger(debug: debug)
         do {
             try await serve(logger: logger)
         } catch {
@@ -40,7 +40,7 @@ struct Skiffd: AsyncParsableCommand {
         }
     }
 
-    private func serve(logger: Logger) async throws {
+    private func serve(logger: ServerLogger) async throws {
         let endpoints = try (host.isEmpty ? ["unix:///run/skiff/skiff.sock"] : host).map { text throws(ServerError) in
             try Endpoint(parsing: text)
         }

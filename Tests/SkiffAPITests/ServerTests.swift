@@ -51,7 +51,7 @@ import Testing
     func withServer(_ body: (String) async throws -> Void) async throws {
         let dir = temporaryDirectory()
         let path = dir + "/api.sock"
-        let server = APIServer(router: Self.router(), logger: Logger(), socketGroup: "skiff-test-no-such-group", threads: 1)
+        let server = APIServer(router: Self.router(), logger: ServerLogger(), socketGroup: "skiff-test-no-such-group", threads: 1)
         try await server.listen(.unix(path: path))
         do {
             try await body(path)
@@ -203,7 +203,7 @@ import Testing
     @Test func staleSocketIsReplacedALiveOneIsNot() async throws {
         try await withServer { path in
             // Another server on the same path refuses: someone answers there.
-            let second = APIServer(router: Self.router(), logger: Logger(), threads: 1)
+            let second = APIServer(router: Self.router(), logger: ServerLogger(), threads: 1)
             await #expect(throws: ServerError.self) { try await second.listen(.unix(path: path)) }
             await second.shutdown()
             try await ping(path)
@@ -220,7 +220,7 @@ import Testing
         }
         close(fd)
         #expect(access(path, F_OK) == 0)
-        let server = APIServer(router: Self.router(), logger: Logger(), threads: 1)
+        let server = APIServer(router: Self.router(), logger: ServerLogger(), threads: 1)
         try await server.listen(.unix(path: path))
         try await ping(path)
         var info = stat()

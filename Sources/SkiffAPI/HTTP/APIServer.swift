@@ -5,9 +5,9 @@ import NIOCore
 /// answering with the router.
 public final class APIServer: Sendable {
     private let server: HTTPServer
-    private let logger: Logger
+    private let logger: ServerLogger
 
-    public init(router: Router, logger: Logger, socketGroup: String = "skiff", threads: Int = System.coreCount) {
+    public init(router: Router, logger: ServerLogger, socketGroup: String = "skiff", threads: Int = System.coreCount) {
         server = HTTPServer(responder: router, logger: logger, socketGroup: socketGroup, threads: threads)
         self.logger = logger
     }
@@ -50,7 +50,6 @@ extension Router: HTTPResponder {
     package var commonHeaders: [(name: String, value: String)] { CommonHeaders.all }
 }
 
-extension Logger: ServerLog {}
 
 extension ResponseWriter {
     /// Sends `value` as one JSON line (progress messages, events).
