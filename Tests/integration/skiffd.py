@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,22 @@ def running_daemon(kind=Skiffd):
         d.stop()
         reap(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def skiff_registry(binary: Path, netns: str, root: Path, *args: str):
+    """`skiff-registry serve --port 0` (plus `args`) in the network namespace `netns`,
+    storing under `root`; yields the HOST:PORT it listens on, and stops it afterwards."""
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{netns}", str(binary), "serve",
+                             "--root", str(root), "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("listening on "), line
+        yield line.split()[-1]
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def reap(root: Path):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from composetest import Project
-from skiffd import busybox_tar, daemon  # noqa: F401  (fixtures)
+from skiffd import busybox_tar, daemon, skiff_registry  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -877,13 +877,7 @@ def test_push_and_pull_through_a_registry(project, daemon, tmp_path):
     registry = Path(project.skiff).parent / "skiff-registry"
     if not os.access(registry, os.X_OK):
         pytest.skip("skiff-registry not built next to skiff")
-    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", str(registry), "serve",
-                             "--root", str(tmp_path / "registry"), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("listening on "), line
-        host = line.split()[-1]
+    with skiff_registry(registry, daemon.netns, tmp_path / "registry") as host:
         image = f"{host}/compose/app:1"
         daemon.out("tag", "busybox", image)
         project.write("compose.yaml", f"""
@@ -902,6 +896,3 @@ def test_push_and_pull_through_a_registry(project, daemon, tmp_path):
         daemon.out("rmi", image)
         project.ok("up", "-d")      # missing: pulled first
         assert project.inspect(f"{project.name}-app-1")["Config"]["Image"] == image
-    finally:
-        proc.terminate()
-        proc.wait(10)

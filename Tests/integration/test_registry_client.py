@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from clitest import skiff_binary
-from skiffd import Skiffd, busybox_tar, running_daemon  # noqa: F401  (fixtures)
+from skiffd import Skiffd, busybox_tar, running_daemon, skiff_registry  # noqa: F401  (fixtures)
 
 REGISTRY = "/usr/bin/docker-registry"
 HERE = Path(__file__).resolve().parent
@@ -321,14 +321,8 @@ def test_docker_cli_with_skiffs_own_registry(daemon, busybox, tmp_path):
     if registry is None or not os.access(registry, os.X_OK) or not shutil.which("htpasswd"):
         pytest.skip("skiff-registry not built next to skiff, or no htpasswd")
     (tmp_path / "htpasswd").write_text(_htpasswd("bob", "builder"))
-    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", str(registry), "serve",
-                             "--root", str(tmp_path / "root"), "--port", "0",
-                             "--htpasswd", str(tmp_path / "htpasswd"), "--anonymous-pull"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("listening on "), line
-        reg = line.split()[-1]
+    with skiff_registry(registry, daemon.netns, tmp_path / "root",
+                        "--htpasswd", str(tmp_path / "htpasswd"), "--anonymous-pull") as reg:
         name = f"{reg}/hub/bb:1"
         daemon.out("tag", "bbsrc:latest", name)
         refused = daemon.docker("push", name, check=False)
@@ -345,9 +339,6 @@ def test_docker_cli_with_skiffs_own_registry(daemon, busybox, tmp_path):
         refused = daemon.docker("push", name, check=False)
         assert refused.returncode == 1 and b"unauthorized" in (refused.stdout + refused.stderr).lower(), refused
         _rmi(daemon, name)
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 BROKEN_STUB = r'''
