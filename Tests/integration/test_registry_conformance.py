@@ -471,38 +471,32 @@ class DataSet:
 
     def manifest(self, config: dict, layers: list, tag=None, artifact_type=None, subject=None, annotations=None,
                  uniq=False, extra=False, with_data=False) -> dict:
-        m = {"schemaVersion": 2, "mediaType": OCI_IMAGE}
-        if artifact_type:
-            m["artifactType"] = artifact_type
-        m["config"] = config
-        m["layers"] = layers
-        if subject:
-            m["subject"] = subject
-        annotations = dict(annotations or {})
-        if uniq:
-            annotations["org.example." + secrets.token_hex(6)] = secrets.token_hex(6)
-        if annotations:
-            m["annotations"] = annotations
-        if extra:
-            m[f"org.example.{secrets.token_hex(4)}"] = secrets.token_hex(8)
+        m = self._document(OCI_IMAGE, artifact_type, {"config": config, "layers": layers}, subject, annotations, uniq, extra)
         return self._add_manifest(m, tag, artifact_type or config["mediaType"], with_data)
 
     def index(self, manifests: list, tag=None, artifact_type=None, subject=None, annotations=None, uniq=False,
               extra=False) -> dict:
-        i = {"schemaVersion": 2, "mediaType": OCI_INDEX}
+        i = self._document(OCI_INDEX, artifact_type, {"manifests": manifests}, subject, annotations, uniq, extra)
+        return self._add_manifest(i, tag, artifact_type, False)
+
+    @staticmethod
+    def _document(media_type, artifact_type, content: dict, subject, annotations, uniq, extra) -> dict:
+        """A manifest or index, its fields in the suite's order; `uniq` adds a random
+        annotation, `extra` a random unknown field."""
+        d = {"schemaVersion": 2, "mediaType": media_type}
         if artifact_type:
-            i["artifactType"] = artifact_type
-        i["manifests"] = manifests
+            d["artifactType"] = artifact_type
+        d.update(content)
         if subject:
-            i["subject"] = subject
+            d["subject"] = subject
         annotations = dict(annotations or {})
         if uniq:
             annotations["org.example." + secrets.token_hex(6)] = secrets.token_hex(6)
         if annotations:
-            i["annotations"] = annotations
+            d["annotations"] = annotations
         if extra:
-            i[f"org.example.{secrets.token_hex(4)}"] = secrets.token_hex(8)
-        return self._add_manifest(i, tag, artifact_type, False)
+            d[f"org.example.{secrets.token_hex(4)}"] = secrets.token_hex(8)
+        return d
 
     def _add_manifest(self, m: dict, tag, artifact_type, with_data) -> dict:
         body = json.dumps(m).encode()
