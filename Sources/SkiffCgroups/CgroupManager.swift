@@ -92,7 +92,7 @@ public struct CgroupManager: Sendable {
         switch paths.mode {
         case .v1, .hybrid:
             if v1 {
-                for dir in Set(paths.controllers.values).sorted() {
+                for dir in paths.hierarchyDirectories {
                     try fs.write(dir + "/cgroup.procs", String(pid))
                 }
             }
@@ -109,8 +109,8 @@ public struct CgroupManager: Sendable {
     /// with CLONE_INTO_CGROUP starts it in the cgroup2 directory.
     public var entry: (tasksFiles: [String], cgroup2Directory: String?) {
         switch paths.mode {
-        case .v1: (Set(paths.controllers.values).sorted().map { $0 + "/tasks" }, nil)
-        case .hybrid: (Set(paths.controllers.values).sorted().map { $0 + "/tasks" }, paths.unified)
+        case .v1: (paths.hierarchyDirectories.map { $0 + "/tasks" }, nil)
+        case .hybrid: (paths.hierarchyDirectories.map { $0 + "/tasks" }, paths.unified)
         case .unified: ([], paths.unified)
         }
     }

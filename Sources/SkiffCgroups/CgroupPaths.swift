@@ -14,6 +14,9 @@ public struct CgroupPaths: Codable, Sendable, Equatable {
     /// directories, and of these the ones left empty.
     public var created: [String]
 
+    /// The container's v1 directories, one per hierarchy (co-mounted controllers counted once), sorted.
+    public var hierarchyDirectories: [String] { Set(controllers.values).sorted() }
+
     public init(
         mode: CgroupMode, controllers: [String: String] = [:], unified: String? = nil,
         unifiedMount: String? = nil, created: [String] = []

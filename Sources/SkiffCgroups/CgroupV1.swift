@@ -6,7 +6,7 @@ import SkiffOCI
 
 extension CgroupManager {
     mutating func createV1(resources: RuntimeSpec.Resources?) throws(CgroupError) {
-        for dir in Set(paths.controllers.values).sorted() {
+        for dir in paths.hierarchyDirectories {
             record(try fs.makeDirectories(dir))
         }
         if let cpuset = paths.controllers["cpuset"] { try fillCpuset(cpuset) }
