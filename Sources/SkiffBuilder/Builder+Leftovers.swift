@@ -1,6 +1,5 @@
 import Glibc
 import SkiffEngine
-import SkiffOCI
 import SkiffSystem
 
 extension Builder {
@@ -9,7 +8,7 @@ extension Builder {
 
     /// A new, empty directory for a build's context (the caller removes it).
     public static func makeContextDirectory(_ engine: Engine) throws -> String {
-        let name = Digest.sha256(of: (0..<16).map { _ in UInt8.random(in: 0...255) }).encoded.prefix(24)
+        let name = RandomID.make().prefix(24)
         let directory = contextsRoot(engine) + "/" + name
         try Directories.make(contextsRoot(engine), mode: 0o700)
         try Directories.make(directory, mode: 0o700)
@@ -22,7 +21,7 @@ extension Builder {
     /// Removes a build's context directory without making the caller wait: renamed out of
     /// the way at once, deleted on a thread of its own (what a crash interrupts goes at start).
     public static func discardContextDirectory(_ directory: String, engine: Engine) {
-        let trash = contextsRoot(engine) + "/removing-" + Digest.sha256(of: (0..<16).map { _ in UInt8.random(in: 0...255) }).encoded.prefix(16)
+        let trash = contextsRoot(engine) + "/removing-" + RandomID.make().prefix(16)
         guard rename(directory, trash) == 0 else {
             Directories.removeTree(directory)
             return

@@ -1,6 +1,7 @@
 import Glibc
 import SkiffArchive
 import SkiffBuild
+import SkiffSystem
 
 /// A context directory as the tar stream the docker CLI sends (go-archive's TarWithOptions
 /// with the .dockerignore patterns and owners 0:0): entries in walk order, each directory's
@@ -33,17 +34,11 @@ struct ContextArchive {
 
         /// stringid.GenerateRandomID()[:20]: random hex, never all digits.
         static func randomName() -> String {
-            var generator = SystemRandomNumberGenerator()
-            var text: String
+            var text: Substring
             repeat {
-                text = hex((0..<10).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                text = RandomID.make().prefix(20)
             } while text.allSatisfy(\.isNumber)
             return ".dockerfile." + text
-        }
-
-        private static func hex(_ bytes: [UInt8]) -> String {
-            let digits = Array("0123456789abcdef")
-            return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
         }
 
         /// The .dockerignore sent in its place: the original and the added name.
