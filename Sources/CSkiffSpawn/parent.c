@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <malloc.h>
 #include <sched.h>
 #include <string.h>
 #include <signal.h>
@@ -68,4 +69,8 @@ int skiff_set_subreaper(void) {
 
 int skiff_close_from(int first) {
     return (int)syscall(SYS_close_range, (unsigned)first, ~0U, 0);
+}
+
+int skiff_malloc_trim(void) {
+    return malloc_trim(0);
 }

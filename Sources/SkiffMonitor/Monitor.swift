@@ -17,6 +17,10 @@ public final class Monitor {
     let listener: Int32
     let consoleListener: Int32
     let signals: Int32
+    /// When `IdleMemory.release()` runs next: a second after the first event
+    /// since the last release (and a second after the monitor starts).
+    var releaseMemoryAt: Int64? = Clock.monotonic() + releaseMemoryAfter
+    static let releaseMemoryAfter: Int64 = 1_000_000_000
     /// The engine's readiness pipe (fd 3), until the first report.
     var ready: Int32
 
@@ -243,6 +247,7 @@ public final class Monitor {
 
         let rc = poll(&fds, nfds_t(fds.count), timeoutMillis())
         if rc < 0 && errno != EINTR { done = true; return }
+        if rc > 0 && releaseMemoryAt == nil { releaseMemoryAt = Clock.monotonic() + Self.releaseMemoryAfter }
         fireTimers()
         for p in fds where p.revents != 0 {
             if p.fd == signals {
@@ -262,7 +267,7 @@ public final class Monitor {
     }
 
     func timeoutMillis() -> Int32 {
-        let deadlines = [killAt, restartAt, healthAt, healthRun?.deadline].compactMap { $0 }
+        let deadlines = [killAt, restartAt, healthAt, healthRun?.deadline, releaseMemoryAt].compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }
         return Int32(clamping: max(0, (next - Clock.monotonic()) / 1_000_000 + 1))
     }
@@ -274,6 +279,10 @@ public final class Monitor {
             try? runtime.kill(id: config.id, signal: SIGKILL, all: true)
         }
         if let at = restartAt, now >= at { restart() }
+        if let at = releaseMemoryAt, now >= at {
+            releaseMemoryAt = nil
+            IdleMemory.release()
+        }
         if let at = healthAt, now >= at {
             healthAt = nil
             startHealthCheck()

@@ -248,6 +248,9 @@ int skiff_close_from(int first);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below the caller are reparented to it.
 int skiff_set_subreaper(void);
 
+/// malloc_trim(0): returns the heap's free pages to the kernel.
+int skiff_malloc_trim(void);
+
 #ifdef __cplusplus
 }
 #endif
