@@ -261,12 +261,24 @@ public actor Networks {
         return endpoints(ofContainer: containerID)
     }
 
-    /// Undoes a container's network: its endpoints, published ports, veths and namespace.
+    /// Undoes a container's network: its endpoints, published ports, namespace and veths.
+    ///
+    /// The veths go on a thread of their own: deleting a link waits for an RCU
+    /// grace period (17–35 ms measured here), which a stopping container's
+    /// caller (`run --rm`, `restart`) need not wait for. Once the namespace
+    /// is unmounted and its processes are gone the kernel removes them itself;
+    /// the explicit delete covers a namespace something else still holds.
     public func detach(containerID: String) {
         let mine = endpoints(ofContainer: containerID)
-        for endpoint in mine { removeEndpoint(endpoint) }
+        for endpoint in mine { forget(endpoint) }
         if mine.contains(where: { !$0.ports.isEmpty }) { try? applyFirewall() }
         NetworkNamespace.remove(at: "\(namespaceRoot)/\(containerID.prefix(32))")
+        let links = mine.map(\.hostInterface)
+        guard !links.isEmpty else { return }
+        detachThread {
+            guard var host = try? Netlink() else { return }
+            for link in links { try? host.deleteLink(link) }
+        }
     }
 
     /// After a daemon restart: keeps the networks of `running` containers,
@@ -355,6 +367,11 @@ public actor Networks {
 
     private func removeEndpoint(_ endpoint: Endpoint) {
         if var host = try? Netlink() { try? host.deleteLink(endpoint.hostInterface) }
+        forget(endpoint)
+    }
+
+    /// Drops `endpoint`'s row (its address is free again), record and names.
+    private func forget(_ endpoint: Endpoint) {
         try? db.deleteEndpoint(id: endpoint.id)
         endpoints[endpoint.id] = nil
         refreshNames()

@@ -60,6 +60,17 @@ def ns_links(daemon) -> list[str]:
     return [line.split(":")[1].strip().split("@")[0] for line in text.splitlines()]
 
 
+def settled_veths(daemon, expected: int, timeout: float = 5.0) -> list[str]:
+    """The daemon's veths once there are `expected` of them: a stopped
+    container's veths go in the background, moments after it stops."""
+    deadline = time.monotonic() + timeout
+    while True:
+        veths = [l for l in ns_links(daemon) if l.startswith("veth")]
+        if len(veths) == expected or time.monotonic() > deadline:
+            return veths
+        time.sleep(0.05)
+
+
 def wait_http(daemon, url: str, expect: int = 200, tries: int = 50) -> str:
     last = ""
     for _ in range(tries):
@@ -128,7 +139,7 @@ def test_stop_then_start_at_once_gets_a_working_network(daemon):
             wait_http(daemon, "http://127.0.0.1:18090/hostname")
         daemon.docker("restart", "-t", "0", name)
         wait_http(daemon, "http://127.0.0.1:18090/hostname")
-        assert len([l for l in ns_links(daemon) if l.startswith("veth")]) == 1
+        assert len(settled_veths(daemon, 1)) == 1
     finally:
         daemon.docker("rm", "-f", name)
 
@@ -222,6 +233,34 @@ def test_publish_all_picks_free_ports_and_port_lists_them(daemon, cli):
         cli("rm", "-f", name)
 
 
+def test_a_removed_containers_veth_goes_even_while_its_namespace_is_held(daemon):
+    """A process outside the container (here nsenter) that holds its network
+    namespace keeps the namespace alive after the container is gone; its veth
+    is deleted all the same, so the address the next container may get is on
+    no other interface."""
+    name = unique("held")
+    daemon.docker("run", "-d", "--name", name, "busybox", "sleep", "1000")
+    pid = int(daemon.out("inspect", "-f", "{{.State.Pid}}", name))
+    namespace = os.readlink(f"/proc/{pid}/ns/net")
+    holder = subprocess.Popen(["nsenter", f"--net=/proc/{pid}/ns/net", "sleep", "100"])
+    try:
+        for _ in range(50):
+            if os.readlink(f"/proc/{holder.pid}/ns/net") == namespace:
+                break
+            time.sleep(0.05)
+        held = lambda: subprocess.run(["nsenter", f"--net=/proc/{holder.pid}/ns/net", "ip", "-o", "link"],
+                                      capture_output=True, text=True, check=True).stdout
+        assert "eth0" in held()
+        daemon.docker("rm", "-f", name)
+        deadline = time.monotonic() + 5
+        while "eth0" in held() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "eth0" not in held(), held()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_taken_host_port_is_refused(daemon, cli):
     first, second = unique("p1"), unique("p2")
     httpd(cli, first, "-p", "18082:80")
@@ -231,7 +270,7 @@ def test_a_taken_host_port_is_refused(daemon, cli):
         assert b"port is already allocated" in proc.stderr
         # The failed start leaves nothing behind: no veth, no namespace.
         assert out(cli("inspect", "-f", "{{.State.Status}}", second)) in ("created", "exited")
-        assert len([l for l in ns_links(daemon) if l.startswith("veth")]) == 1
+        assert len(settled_veths(daemon, 1)) == 1
     finally:
         cli("rm", "-f", first, second, check=False)
 
@@ -518,7 +557,7 @@ def test_daemon_restart_keeps_running_networks_and_cleans_the_rest(daemon):
             if daemon.out("inspect", "-f", "{{.State.Status}}", gone) == "exited":
                 break
             time.sleep(0.1)
-        assert len([l for l in ns_links(daemon) if l.startswith("veth")]) == 1
+        assert len(settled_veths(daemon, 1)) == 1
         fresh = daemon.out("run", "--rm", "busybox", "sh", "-c", "ip -o -4 addr show eth0")
         assert f" {keep_ip}/" not in fresh
     finally:
@@ -535,8 +574,8 @@ def test_nothing_is_left_behind(daemon):
         daemon.docker("rm", "-f", cid)
     for net in daemon.out("network", "ls", "--filter", "type=custom", "-q").split():
         daemon.docker("network", "rm", net)
+    assert settled_veths(daemon, 0) == []
     links = ns_links(daemon)
-    assert not [l for l in links if l.startswith("veth")], links
     assert not [l for l in links if l.startswith("br-")], links
     assert os.listdir(daemon.run_dir / "netns") == []
     ruleset = daemon.netexec("nft", "list", "table", "ip", "skiff").stdout.decode()
