@@ -245,7 +245,14 @@ public final class Monitor {
         }
         if let run = healthRun { fds.append(pollfd(fd: run.output, events: Int16(POLLIN), revents: 0)) }
 
-        let rc = poll(&fds, nfds_t(fds.count), timeoutMillis())
+        var timeout = timeoutMillis()
+        if let at = releaseMemoryAt, Clock.monotonic() >= at {
+            // Last before poll: what runs after the release maps its pages back in.
+            releaseMemoryAt = nil
+            timeout = timeoutMillis()
+            IdleMemory.release()
+        }
+        let rc = poll(&fds, nfds_t(fds.count), timeout)
         if rc < 0 && errno != EINTR { done = true; return }
         if rc > 0 && releaseMemoryAt == nil { releaseMemoryAt = Clock.monotonic() + Self.releaseMemoryAfter }
         fireTimers()
@@ -279,10 +286,6 @@ public final class Monitor {
             try? runtime.kill(id: config.id, signal: SIGKILL, all: true)
         }
         if let at = restartAt, now >= at { restart() }
-        if let at = releaseMemoryAt, now >= at {
-            releaseMemoryAt = nil
-            IdleMemory.release()
-        }
         if let at = healthAt, now >= at {
             healthAt = nil
             startHealthCheck()
