@@ -79,10 +79,12 @@ enum Support {
         return path
     }
 
-    /// A busybox root filesystem as a tar, made once per test run.
+    /// A busybox root filesystem as a tar, made once per test run (in a
+    /// directory removed when the test process exits).
     static let busyboxTar: String = {
         let dir = "/tmp/skiff-image-tests-\(getpid())"
         mkdir(dir, 0o755)
+        atexit { _ = Support.run("/bin/rm", ["-rf", "/tmp/skiff-image-tests-\(getpid())"]) }
         let rootfs = dir + "/rootfs"
         let tar = dir + "/busybox.tar"
         let (rc, out) = run(repo + "/scripts/make-busybox-rootfs.sh", [rootfs])
