@@ -682,6 +682,10 @@ def test_run_exec_logs(project):
     logs = project.ok("logs", "--no-color", "a")
     assert f"{c}  | out-line" in logs and f"{c}  | err-line" in logs
     assert project.ok("logs", "--no-log-prefix", "--tail", "1", "a").strip() in ("out-line", "err-line")
+    # --since/--until as RFC 3339 times (converted for the API, as docker's client does).
+    assert project.ok("logs", "--since", "2099-01-01T00:00:00Z", "a") == ""
+    assert "out-line" in project.ok("logs", "--since", "2020-01-01T00:00:00Z", "a")
+    assert project.ok("logs", "--until", "2020-01-01T00:00:00Z", "a") == ""
     r = project.compose("run", "--rm", "-T", "a", "sh", "-c", "echo one-off $FROM_FILE; exit 3")
     assert r.rc == 3 and "one-off yes" in r.out
     assert project.names() == [c]  # --rm removed the one-off container
@@ -692,6 +696,40 @@ def test_run_exec_logs(project):
     assert out not in project.ok("ps")
     assert out in project.ok("ps", "-a")
     project.ok("kill")
+    project.ok("rm", "-f")
+
+
+def test_logs_follow_takes_on_restarted_and_new_containers(project):
+    """`logs -f`, as compose's: a container that restarts is followed on (its
+    new output once, its old not again), one that starts later (a scale-up)
+    is taken on, and it ends once every container has stopped."""
+    project.write("compose.yaml", """
+        services:
+          a:
+            image: busybox
+            command: sh -c 'echo started; trap "exit 0" TERM; while true; do sleep 0.1; done'
+    """)
+    project.ok("up", "-d")
+    a1, a2 = f"{project.name}-a-1", f"{project.name}-a-2"
+    argv = [project.skiff, "-H", f"unix://{project.daemon.sock}", "compose", "-p", project.name,
+            "logs", "-f", "--no-color"]
+    proc = subprocess.Popen(argv, cwd=project.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        started = state(project, a1)["StartedAt"]
+        project.ok("restart", "-t", "1")
+        assert state(project, a1)["StartedAt"] > started
+        project.ok("up", "-d", "--scale", "a=2")
+        assert state(project, a2)["Running"]
+        time.sleep(1)
+        project.ok("stop", "-t", "1")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert lines.count(f"{a1}  | started") == 2, out
+    assert lines.count(f"{a2}  | started") == 1, out
     project.ok("rm", "-f")
 
 

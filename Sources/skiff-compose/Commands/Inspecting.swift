@@ -103,29 +103,25 @@ struct Logs: ParsableCommand {
 
     func run() throws {
         try Failure.report {
+            // Following, containers that start later are followed too (compose's `logs -f`).
+            let starts = follow ? try ProjectStarts(host: project.host, project: try project.projectNameOnly()) : nil
             var (_, containers) = try selectContainers(project, services)
             if let index { containers = containers.filter { $0.number == index } }
             var options = LogFollower.Options()
             options.follow = follow
             options.tail = tail
             options.timestamps = timestamps
-            options.since = try since.map(relativeTime)
-            options.until = try until.map(relativeTime)
+            options.since = try since.map(DockerUnits.apiTimestamp)
+            options.until = try until.map(DockerUnits.apiTimestamp)
             options.prefix = !noLogPrefix
             options.color = !noColor && Console.stdoutIsTerminal
             let follower = LogFollower(host: project.host, names: containers.map(\.name), options: options)
             for (i, c) in containers.enumerated() { follower.add(id: c.id, name: c.name, index: i) }
+            starts?.feed(follower, services: services, number: index)
             follower.wait()
         }
     }
 
-    /// "42m" → a Unix time 42 minutes ago; timestamps pass through for the daemon to read.
-    private func relativeTime(_ text: String) throws -> String {
-        if let nanos = try? DockerUnits.duration(text) {
-            return String(Int(Date().timeIntervalSince1970) - Int(nanos / 1_000_000_000))
-        }
-        return text
-    }
 }
 
 struct Top: ParsableCommand {
