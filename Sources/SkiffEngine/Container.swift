@@ -60,6 +60,9 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var volumesFrom: [VolumesFromRequest] = []
     /// The driver for volumes made here ("" or nil: local).
     public var volumeDriver: String?
+    /// The cgroup the container's goes under (`--cgroup-parent`: absolute from
+    /// each hierarchy's root, or relative to the daemon's own); nil: the engine's.
+    public var cgroupParent: String?
 
     public init(image: String) {
         self.image = image

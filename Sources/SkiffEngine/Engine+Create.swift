@@ -50,6 +50,7 @@ extension Engine {
             healthcheck = check
         }
         _ = try SpecBuilder.capabilities(for: config)
+        if let parent = config.cgroupParent { try Self.checkCgroupParent(parent) }
         if let signal = config.stopSignal, Signals.parse(signal) == nil {
             throw EngineError(.invalid, "Invalid signal: \(signal)")
         }
@@ -107,6 +108,14 @@ extension Engine {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
         }
         return alnum(first) && bytes.dropFirst().allSatisfy { alnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// A cgroup parent names a cgroup: "/", or components none of which is "." or "..".
+    static func checkCgroupParent(_ parent: String) throws(EngineError) {
+        let parts = parent.split(separator: "/")
+        guard parent == "/" || !parts.isEmpty, !parts.contains(where: { $0 == "." || $0 == ".." }), !parent.contains("\0") else {
+            throw EngineError(.invalid, "invalid cgroup parent \"\(parent)\": it must name a cgroup (no \".\" or \"..\")")
+        }
     }
 
     /// Image env, then the container's: a later `KEY=` replaces an earlier one.

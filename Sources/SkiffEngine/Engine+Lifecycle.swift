@@ -68,7 +68,8 @@ extension Engine {
             let connected = await networkActors(container.sandbox?.endpoints ?? [])
             try await writeContainerFiles(container)
             let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary,
-                                       networkNamespace: try networkNamespacePath(container)).build()
+                                       networkNamespace: try networkNamespacePath(container),
+                                       cgroupParent: container.config.cgroupParent ?? cgroupParent).build()
             try writeJSON(spec, to: dir + "/config.json")
             let log = LogConfig(
                 driver: container.config.logDriver == "none" ? "none" : "json-file", path: logPath(id),

@@ -29,6 +29,9 @@ public actor Engine {
     public nonisolated let events = EventBus()
     /// The skiff-monitor executable.
     public nonisolated let monitorPath: String
+    /// Where containers' cgroups go unless they say (`skiffd --cgroup-parent`).
+    public nonisolated let cgroupParent: String
+    public static let defaultCgroupParent = "skiff"
     let db: ContainerDatabase
     /// Volumes (`<data-root>/volumes`, `volumes.db`): changed only through the engine.
     let volumes: VolumeStore
@@ -52,10 +55,13 @@ public actor Engine {
     /// `dataRoot` holds persistent state (/var/lib/skiff), `runRoot` what
     /// lives until reboot (/run/skiff). `firewall: false` leaves nftables
     /// alone (for tests that never publish or bridge).
-    public init(dataRoot: String, runRoot: String, monitorPath: String? = nil, firewall: Bool = true) throws {
+    public init(dataRoot: String, runRoot: String, monitorPath: String? = nil, firewall: Bool = true,
+                cgroupParent: String = defaultCgroupParent) throws {
+        try Self.checkCgroupParent(cgroupParent)
         self.dataRoot = dataRoot
         self.runRoot = runRoot
         self.monitorPath = monitorPath ?? Self.findMonitor()
+        self.cgroupParent = cgroupParent
         images = try ImageStore(root: dataRoot)
         networks = try Networks(dataRoot: dataRoot + "/network", runRoot: runRoot, firewall: firewall)
         for dir in [dataRoot + "/containers", runRoot, runRoot + "/monitors", runRoot + "/runtime"] {

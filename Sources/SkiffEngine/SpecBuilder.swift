@@ -26,6 +26,8 @@ struct SpecBuilder {
     let initBinary: String?
     /// The network namespace to join (its own sandbox or another container's).
     var networkNamespace: String? = nil
+    /// The cgroup the container's goes under (`Engine.cgroupParent` unless the container says).
+    var cgroupParent = Engine.defaultCgroupParent
 
     func build() throws(EngineError) -> RuntimeSpec {
         let config = container.config
@@ -83,7 +85,7 @@ struct SpecBuilder {
         if config.networkMode != "host" { namespaces.append(.init(type: .network, path: networkNamespace)) }
         if Self.cgroupV2 { namespaces.append(.init(type: .cgroup)) }
         linux.namespaces = namespaces
-        linux.cgroupsPath = "skiff/\(container.id)"
+        linux.cgroupsPath = cgroupParent.hasSuffix("/") ? cgroupParent + container.id : cgroupParent + "/" + container.id
         linux.resources = resources()
         if !config.sysctls.isEmpty { linux.sysctl = config.sysctls }
         if config.privileged {

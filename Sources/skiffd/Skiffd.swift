@@ -18,6 +18,8 @@ struct Skiffd: AsyncParsableCommand {
     var dataRoot = "/var/lib/skiff"
     @Option(name: .customLong("exec-root"), help: "State that lives until reboot.")
     var execRoot = "/run/skiff"
+    @Option(name: .customLong("cgroup-parent"), help: "The cgroup containers go under unless they say: absolute from each hierarchy's root, or relative to skiffd's own.")
+    var cgroupParent = Engine.defaultCgroupParent
     @Option(help: "Group given the unix sockets (if it exists).")
     var group = "skiff"
     @Option(help: "Pid file (default: <exec-root>/skiffd.pid).")
@@ -51,7 +53,7 @@ struct Skiffd: AsyncParsableCommand {
         // Wait for signals from here on, so none is lost while starting.
         let signals = SignalWaiter([SIGTERM, SIGINT])
 
-        let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot)
+        let engine = try Engine(dataRoot: dataRoot, runRoot: execRoot, cgroupParent: cgroupParent)
         await engine.recover()
         await Builder.removeLeftovers(engine)
         let daemon = DaemonInfo(id: try daemonID(dataRoot: dataRoot), debug: debug, insecureRegistries: insecureRegistries, certsDir: certsDir)

@@ -13,7 +13,8 @@ import Testing
     let scratch = Scratch("engine")
 
     func makeEngine() async throws -> Engine {
-        let engine = try Engine(dataRoot: scratch.path + "/data", runRoot: scratch.path + "/run", firewall: false)
+        let engine = try Engine(dataRoot: scratch.path + "/data", runRoot: scratch.path + "/run", firewall: false,
+                                cgroupParent: scratch.cgroupParent)
         await engine.recover()
         let tar = scratch.path + "/busybox.tar"
         let status = await withCheckedContinuation { continuation in
@@ -125,7 +126,8 @@ import Testing
         let first = try await build(engine, context).0.get()
 
         // A new engine on the same root (the daemon restarted): the same steps come from the cache.
-        let again = try Engine(dataRoot: scratch.path + "/data", runRoot: scratch.path + "/run", firewall: false)
+        let again = try Engine(dataRoot: scratch.path + "/data", runRoot: scratch.path + "/run", firewall: false,
+                                cgroupParent: scratch.cgroupParent)
         await again.recover()
         let (second, events) = await build(again, context)
         #expect(try second.get().id == first.id)

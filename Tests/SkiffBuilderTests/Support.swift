@@ -43,5 +43,12 @@ struct Scratch {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func remove() { Directories.removeTree(path) }
+    /// The cgroup parent of an engine on this scratch directory: its own.
+    var cgroupParent: String { "skiff-test-" + (path.split(separator: "/").last.map(String.init) ?? "builder") }
+
+    /// Removes the directory, and the (empty) cgroups under `cgroupParent` in every hierarchy.
+    func remove() {
+        _ = Subprocess.run(["/bin/sh", "-c", "find /sys/fs/cgroup -maxdepth 6 -type d -name '\(cgroupParent)' -exec find {} -depth -type d -delete \\; 2>/dev/null; true"], input: nil)
+        Directories.removeTree(path)
+    }
 }

@@ -16,7 +16,8 @@ import Testing
 
     func makeEngine() async throws -> Engine {
         // No bridge, no firewall: these containers run with --network none.
-        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run", firewall: false)
+        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run", firewall: false,
+                                cgroupParent: EngineSupport.cgroupParent(dir))
         await engine.recover()
         return engine
     }
@@ -31,6 +32,7 @@ import Testing
 
     func cleanup(_ engine: Engine) async {
         for c in await engine.list() { try? await engine.remove(c.id, force: true, volumes: true) }
+        await EngineSupport.removeCgroups(named: EngineSupport.cgroupParent(dir))
         await EngineSupport.runOffPool("/bin/rm", ["-rf", dir])
     }
 
@@ -109,6 +111,16 @@ import Testing
 }
 
 enum EngineSupport {
+    /// The cgroup parent of a test's engine on `dir`: its own, removed by `removeCgroups`.
+    static func cgroupParent(_ dir: String) -> String {
+        "skiff-test-" + (dir.split(separator: "/").last.map(String.init) ?? "engine")
+    }
+
+    /// Every (empty) cgroup directory called `name`, in any hierarchy, with its children.
+    static func removeCgroups(named name: String) async {
+        await runOffPool("/bin/sh", ["-c", "find /sys/fs/cgroup -maxdepth 6 -type d -name '\(name)' -exec find {} -depth -type d -delete \\; 2>/dev/null; true"])
+    }
+
     /// `run` on a thread of its own: a blocking wait on the cooperative pool
     /// (two threads here) would stall every other suite running in parallel.
     @discardableResult

@@ -19,7 +19,8 @@ import Testing
 
     func makeEngine() async throws -> Engine {
         // No bridge, no firewall: these containers run with --network none (nothing on the host's network).
-        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run", firewall: false)
+        let engine = try Engine(dataRoot: dir + "/data", runRoot: dir + "/run", firewall: false,
+                                cgroupParent: EngineSupport.cgroupParent(dir))
         await engine.recover()
         let tar = dir + "/busybox.tar"
         #expect(await EngineSupport.runOffPool("/bin/sh", ["-c", "scripts/make-busybox-image.sh \(tar) >/dev/null"]) == 0)
@@ -34,6 +35,7 @@ import Testing
         for entry in MountTable.current().entries.reversed() where entry.mountPoint.hasPrefix(dir + "/") {
             umount2(entry.mountPoint, Int32(MNT_DETACH))
         }
+        await EngineSupport.removeCgroups(named: EngineSupport.cgroupParent(dir))
         await EngineSupport.runOffPool("/bin/rm", ["-rf", dir])
     }
 

@@ -5,9 +5,12 @@ import Testing
 
 @testable import SkiffRuntime
 
-/// The plan is pure: these run without root and touch only a temp directory.
-@Suite struct SpawnPlanTests {
+/// The plan is pure: these run without root and touch only a temp directory
+/// (one per test, removed after it).
+@Suite final class SpawnPlanTests {
     let bundle: String
+
+    deinit { _ = system("rm -rf '\(bundle)'") }
 
     init() throws {
         var template = Array("/tmp/skiff-plan-XXXXXX".utf8CString)

@@ -68,13 +68,16 @@ class Skiffd:
         self.proc: subprocess.Popen | None = None
         self.docker_config = root / "docker-config"
         self.docker_config.mkdir(parents=True, exist_ok=True)
+        # Its containers' cgroups go under a parent of its own, removed by `reap`.
+        self.cgroup_parent = cgroup_parent_name(root)
 
     def command(self) -> list[str]:
         binary = skiffd_binary()
         assert binary
         return ["nsenter", f"--net=/run/netns/{self.netns}",
                 binary, "-H", f"unix://{self.sock}", "--data-root", str(self.data),
-                "--exec-root", str(self.run_dir), "--group", "skiff-test-no-such-group", "--debug"]
+                "--exec-root", str(self.run_dir), "--group", "skiff-test-no-such-group",
+                "--cgroup-parent", self.cgroup_parent, "--debug"]
 
     def start(self):
         if not os.path.exists(f"/run/netns/{self.netns}"):
@@ -191,9 +194,22 @@ def skiff_registry(binary: Path, netns: str, root: Path, *args: str):
         proc.wait(10)
 
 
+def cgroup_parent_name(root: Path) -> str:
+    """The cgroup parent of the daemon on `root` (under the test's own cgroup)."""
+    return "skiff-test-" + root.name
+
+
+def remove_cgroups(name: str):
+    """Every cgroup directory called `name` in any hierarchy, with its (empty) children."""
+    found = subprocess.run(["find", "/sys/fs/cgroup", "-maxdepth", "6", "-type", "d", "-name", name],
+                           capture_output=True, text=True).stdout.split()
+    for top in found:
+        subprocess.run(["find", top, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"], capture_output=True)
+
+
 def reap(root: Path):
     """Whatever a failed test left under `root`: monitors (and with them
-    their containers) and mounts."""
+    their containers), mounts, and its daemon's cgroup parent."""
     subprocess.run(["pkill", "-9", "-f", f"skiff-monitor {root}"], check=False)
     # Containers whose monitor is gone run on as orphans: their pids are in status.json.
     for status in root.glob("data/containers/*/status.json"):
@@ -209,6 +225,7 @@ def reap(root: Path):
         if target.startswith(str(root)):
             subprocess.run(["umount", "-l", target], check=False)
     subprocess.run(["ip", "netns", "del", netns_name(root)], check=False, capture_output=True)
+    remove_cgroups(cgroup_parent_name(root))
 
 
 @pytest.fixture(scope="module")

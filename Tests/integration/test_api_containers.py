@@ -377,6 +377,38 @@ def test_containers_outlive_a_killed_daemon(daemon, busybox):
     assert inspect(daemon, "survivor")["State"]["Status"] == "exited"
 
 
+# ---------------------------------------------------------------- cgroups
+
+def _memory_cgroup(pid):
+    return next(l.split(":", 2)[2] for l in open(f"/proc/{pid}/cgroup").read().splitlines() if ":memory:" in l)
+
+
+def test_cgroup_parent_places_the_container(daemon, busybox):
+    """The daemon's --cgroup-parent, and `docker run --cgroup-parent` (relative:
+    under the daemon's own cgroup; absolute: from each hierarchy's root); a
+    parent that is not a cgroup's name is refused."""
+    from skiffd import remove_cgroups
+    cid = daemon.out("run", "-d", "busybox", "sleep", "100")
+    assert _memory_cgroup(inspect(daemon, cid)["State"]["Pid"]).endswith(f"/{daemon.cgroup_parent}/{cid}")
+    assert inspect(daemon, cid)["HostConfig"]["CgroupParent"] == ""
+    daemon.docker("rm", "-f", cid)
+    relative, absolute = daemon.cgroup_parent + "-own", "/" + daemon.cgroup_parent + "-abs"
+    try:
+        cid = daemon.out("run", "-d", "--cgroup-parent", relative, "busybox", "sleep", "100")
+        assert _memory_cgroup(inspect(daemon, cid)["State"]["Pid"]).endswith(f"/{relative}/{cid}")
+        assert inspect(daemon, cid)["HostConfig"]["CgroupParent"] == relative
+        daemon.docker("rm", "-f", cid)
+        cid = daemon.out("run", "-d", "--cgroup-parent", absolute, "busybox", "sleep", "100")
+        assert _memory_cgroup(inspect(daemon, cid)["State"]["Pid"]) == f"{absolute}/{cid}"
+        daemon.docker("rm", "-f", cid)
+        assert not os.path.exists(f"/sys/fs/cgroup/memory{absolute}/{cid}")
+    finally:
+        remove_cgroups(relative)
+        remove_cgroups(absolute[1:])
+    proc = daemon.docker("run", "--rm", "--cgroup-parent", "a/../../escape", "busybox", "true", check=False)
+    assert proc.returncode == 125 and b"invalid cgroup parent" in proc.stderr
+
+
 # ---------------------------------------------------------------- the monitor's memory
 
 def _rss_kib(pid):
@@ -414,7 +446,8 @@ def test_an_idle_monitor_gives_back_the_pages_it_used_to_start(daemon, busybox):
 def _snapshot(daemon):
     mounts = [line for line in open("/proc/mounts") if str(daemon.root) in line]
     monitors = subprocess.run(["pgrep", "-f", "skiff-monitor " + str(daemon.root)], capture_output=True, text=True).stdout.split()
-    cgroups = subprocess.run(["sh", "-c", "find /sys/fs/cgroup -type d -path '*/skiff/*' 2>/dev/null | wc -l"], capture_output=True, text=True).stdout.strip()
+    cgroups = subprocess.run(["sh", "-c", f"find /sys/fs/cgroup -type d -path '*/{daemon.cgroup_parent}/*' 2>/dev/null | wc -l"],
+                             capture_output=True, text=True).stdout.strip()
     fds = len(os.listdir(f"/proc/{daemon.proc.pid}/fd"))
     containers_dir = os.listdir(daemon.data / "containers")
     sockets = os.listdir(daemon.run_dir / "monitors")

@@ -73,6 +73,7 @@ enum ContainerTranslation {
             u.name.map { ContainerConfiguration.Ulimit(name: $0, soft: u.soft ?? 0, hard: u.hard ?? 0) }
         }
         config.resources = r
+        config.cgroupParent = h.cgroupParent.flatMap { $0.isEmpty ? nil : $0 }
 
         // Security.
         config.readonlyRootfs = h.readonlyRootfs ?? false
@@ -283,6 +284,7 @@ enum ContainerTranslation {
         h.cpusetMems = r.cpusetMems ?? ""
         h.pidsLimit = r.pidsLimit
         h.oomKillDisable = r.oomKillDisable
+        h.cgroupParent = cfg.cgroupParent ?? ""
         h.ulimits = r.ulimits.isEmpty ? nil : r.ulimits.map { Ulimit(name: $0.name, soft: $0.soft, hard: $0.hard) }
         h.maskedPaths = cfg.privileged ? nil : SpecDefaults.maskedPaths
         h.readonlyPaths = cfg.privileged ? nil : SpecDefaults.readonlyPaths
