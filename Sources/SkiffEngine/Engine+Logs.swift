@@ -27,7 +27,9 @@ public struct LogEntry: Sendable, Equatable {
 
 extension Engine {
     /// The container's log lines (json-file), and with `follow` the lines
-    /// that come until it stops.
+    /// that come until it stops: until the run it is in ends, as with dockerd,
+    /// even if it starts again at once (`restart`); the new run's lines are not
+    /// part of this stream.
     public func logs(_ ref: String, options: LogOptions) throws(EngineError) -> AsyncStream<LogEntry> {
         let id = try resolveID(ref)
         let container = containers[id]!
@@ -38,6 +40,7 @@ extension Engine {
         let maxFiles = container.config.logOptions["max-file"].flatMap { Int($0) } ?? 1
         return AsyncStream { continuation in
             let task = Task {
+                let run = self.currentRun(id)
                 var reader = JSONLogReader(path: path, options: options)
                 var entries: [LogEntry] = []
                 for n in stride(from: maxFiles - 1, through: 1, by: -1) {
@@ -47,9 +50,13 @@ extension Engine {
                 if let tail = options.tail { entries = Array(entries.suffix(max(tail, 0))) }
                 for entry in entries { continuation.yield(entry) }
                 while options.follow && !Task.isCancelled {
-                    let running = self.isRunning(id)
-                    for entry in reader.readNew() { continuation.yield(entry) }
-                    if !running { break }
+                    let now = self.currentRun(id)
+                    var fresh = reader.readNew()
+                    if now != run, let next = now.flatMap(Timestamp.parse) {
+                        fresh = fresh.filter { (Timestamp.parse($0.time) ?? 0) < next }
+                    }
+                    for entry in fresh { continuation.yield(entry) }
+                    if now == nil || now != run { break }
                     try? await Task.sleep(nanoseconds: 100_000_000)
                 }
                 continuation.finish()
@@ -58,9 +65,11 @@ extension Engine {
         }
     }
 
-    func isRunning(_ id: String) -> Bool {
-        guard let c = containers[id] else { return false }
-        return c.state.isRunning || watched.contains(id)
+    /// When the container's current run started, or nil if it is not running
+    /// (a monitor still being settled counts as running).
+    func currentRun(_ id: String) -> String? {
+        guard let c = containers[id], c.state.isRunning || watched.contains(id) else { return nil }
+        return c.state.startedAt
     }
 }
 

@@ -377,6 +377,25 @@ def test_containers_outlive_a_killed_daemon(daemon, busybox):
     assert inspect(daemon, "survivor")["State"]["Status"] == "exited"
 
 
+def test_logs_follow_ends_with_the_run_even_if_the_container_restarts(daemon, busybox):
+    """`docker logs -f` follows the run it started in, as with dockerd: a
+    `restart` ends it, and the new run's lines are not in it."""
+    daemon.docker("run", "-d", "--name", "phoenix", "busybox", "sh", "-c",
+                  "echo run; trap 'exit 0' TERM; while true; do sleep 0.05; done")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_CONFIG"] = str(daemon.docker_config)
+    follow = subprocess.Popen(["docker", "-H", f"unix://{daemon.sock}", "logs", "-f", "phoenix"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        time.sleep(0.5)
+        daemon.docker("restart", "-t", "1", "phoenix")
+        out, _ = follow.communicate(timeout=10)
+    finally:
+        follow.kill()
+    assert out.decode().split() == ["run"]
+    wait_for(lambda: daemon.out("logs", "phoenix").split() == ["run", "run"])
+
+
 # ---------------------------------------------------------------- cgroups
 
 def _memory_cgroup(pid):
