@@ -75,9 +75,7 @@ extension DockerUnits {
     /// A `--since`/`--until` value as the API takes it (docker's client converts it
     /// too): a duration before now, an RFC 3339 time, or a unix timestamp.
     package static func apiTimestamp(_ text: String) throws -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return try GoTime.apiTimestamp(text, now: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+        try GoTime.apiTimestamp(text, now: Clock.now())
     }
 }
 
