@@ -110,8 +110,13 @@ extension Engine {
         return alnum(first) && bytes.dropFirst().allSatisfy { alnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
+    /// The cgroup `container`'s goes under: its own `--cgroup-parent`, else the engine's.
+    nonisolated func cgroupParent(of container: Container) -> String {
+        container.config.cgroupParent ?? cgroupParent
+    }
+
     /// A cgroup parent names a cgroup: "/", or components none of which is "." or "..".
-    static func checkCgroupParent(_ parent: String) throws(EngineError) {
+    public static func checkCgroupParent(_ parent: String) throws(EngineError) {
         let parts = parent.split(separator: "/")
         guard parent == "/" || !parts.isEmpty, !parts.contains(where: { $0 == "." || $0 == ".." }), !parent.contains("\0") else {
             throw EngineError(.invalid, "invalid cgroup parent \"\(parent)\": it must name a cgroup (no \".\" or \"..\")")

@@ -69,7 +69,7 @@ extension Engine {
             try await writeContainerFiles(container)
             let spec = try SpecBuilder(container: container, rootfs: rootfs, directory: dir, initBinary: Self.initBinary,
                                        networkNamespace: try networkNamespacePath(container),
-                                       cgroupParent: container.config.cgroupParent ?? cgroupParent).build()
+                                       cgroupParent: cgroupParent(of: container)).build()
             try writeJSON(spec, to: dir + "/config.json")
             let log = LogConfig(
                 driver: container.config.logDriver == "none" ? "none" : "json-file", path: logPath(id),

@@ -204,7 +204,8 @@ extension Engine {
         container.config.resources = r
         if let policy = change.restartPolicy { container.config.restartPolicy = policy }
         if container.state.isRunning {
-            let spec = SpecBuilder(container: container, rootfs: rootfsPath(id), directory: directory(id), initBinary: nil)
+            let spec = SpecBuilder(container: container, rootfs: rootfsPath(id), directory: directory(id), initBinary: nil,
+                                   cgroupParent: cgroupParent(of: container))
             do {
                 var resources = spec.resources()
                 resources.devices = nil

@@ -26,8 +26,8 @@ struct SpecBuilder {
     let initBinary: String?
     /// The network namespace to join (its own sandbox or another container's).
     var networkNamespace: String? = nil
-    /// The cgroup the container's goes under (`Engine.cgroupParent` unless the container says).
-    var cgroupParent = Engine.defaultCgroupParent
+    /// The cgroup the container's goes under (`Engine.cgroupParent(of:)`).
+    let cgroupParent: String
 
     func build() throws(EngineError) -> RuntimeSpec {
         let config = container.config
