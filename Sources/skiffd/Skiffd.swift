@@ -31,6 +31,11 @@ struct Skiffd: AsyncParsableCommand {
     @Flag(name: [.customShort("D"), .long], help: "Log every request.")
     var debug = false
 
+    /// Bad flags are refused before anything is made on disk.
+    func validate() throws {
+        do { try Engine.checkCgroupParent(cgroupParent) } catch { throw ValidationError(error.message) }
+    }
+
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let logger = ServerLogger(debug: debug)

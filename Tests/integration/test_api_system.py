@@ -108,3 +108,12 @@ def test_a_second_daemon_is_refused_and_shutdown_is_clean(fresh_root):
     again.stop()
     time.sleep(0.1)
     assert not os.path.exists(again.sock)
+
+
+def test_a_bad_cgroup_parent_is_refused_before_anything_is_made(fresh_root):
+    d = Skiffd(fresh_root / "bad")
+    argv = [a if a != d.cgroup_parent else "a/../../escape" for a in d.command()[2:]]  # no nsenter
+    proc = subprocess.run(argv, capture_output=True, timeout=30)
+    assert proc.returncode == 64
+    assert b'invalid cgroup parent "a/../../escape"' in proc.stderr
+    assert not d.data.exists() and not d.run_dir.exists()
