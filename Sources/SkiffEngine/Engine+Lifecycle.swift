@@ -202,6 +202,9 @@ extension Engine {
         container.state.oomKilled = status.oomKilled
         if let started = status.startedAt { container.state.startedAt = started }
         if let finished = status.finishedAt { container.state.finishedAt = finished }
+        if status.state == .exited || status.state == .restarting, let finished = status.finishedAt {
+            recordRunEnd(id, started: container.state.startedAt, finished: finished)
+        }
         switch status.state {
         case .created:
             break
@@ -238,6 +241,7 @@ extension Engine {
             // It died with its container still recorded as up (killed, or a reboot).
             container.state.status = .exited
             if container.state.finishedAt == ContainerState.zeroTime { container.state.finishedAt = Clock.timestamp() }
+            recordRunEnd(id, started: container.state.startedAt, finished: container.state.finishedAt)
         }
         container.state.pid = 0
         container.state.monitorPid = 0
@@ -399,6 +403,7 @@ extension Engine {
         resumeWaiters(id, exited: true, removed: true)
         containers[id] = nil
         watched.remove(id)
+        runEnds[id] = nil
         record("destroy", container)
         releaseVolumes(of: container)
         if volumes { removeAnonymousVolumes(of: container) }

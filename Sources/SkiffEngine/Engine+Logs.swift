@@ -51,12 +51,9 @@ extension Engine {
                 for entry in entries { continuation.yield(entry) }
                 while options.follow && !Task.isCancelled {
                     let now = self.currentRun(id)
-                    var fresh = reader.readNew()
-                    if now != run, let next = now.flatMap(Timestamp.parse) {
-                        fresh = fresh.filter { (Timestamp.parse($0.time) ?? 0) < next }
-                    }
-                    for entry in fresh { continuation.yield(entry) }
-                    if now == nil || now != run { break }
+                    let cut = FollowCut.cut(reader.readNew(), run: run, now: now, runEnd: run.flatMap { self.runEnd(id, started: $0) })
+                    for entry in cut.entries { continuation.yield(entry) }
+                    if cut.ended { break }
                     try? await Task.sleep(nanoseconds: 100_000_000)
                 }
                 continuation.finish()
@@ -70,6 +67,47 @@ extension Engine {
     func currentRun(_ id: String) -> String? {
         guard let c = containers[id], c.state.isRunning || watched.contains(id) else { return nil }
         return c.state.startedAt
+    }
+
+    /// When the run that started at `started` ended, if the engine has seen it end.
+    func runEnd(_ id: String, started: String) -> String? {
+        runEnds[id]?.last { $0.started == started }?.finished
+    }
+
+    /// Notes that a run of `id` ended (its monitor's exit status): what lets a
+    /// follow of that run stop exactly at its last line.
+    func recordRunEnd(_ id: String, started: String, finished: String) {
+        var ends = runEnds[id] ?? []
+        guard ends.last?.started != started else { return }
+        ends.append((started, finished))
+        runEnds[id] = Array(ends.suffix(Self.runEndsKept))
+    }
+
+    /// Enough runs for a follow that missed a few quick restarts between two polls.
+    static let runEndsKept = 8
+}
+
+/// What one poll of a `logs -f` passes on: the follow is of the run that
+/// started at `run`; `now` is the run going on (nil: none).
+///
+/// Once its run is over the follow ends, with the lines up to the run's end
+/// (`runEnd`, the monitor's exit time, taken after it drained the output: every
+/// line of the run is at or before it, every line of a later run after it).
+/// Without that end, the next run's start bounds it; the monitor notes a start
+/// just after the process began, so a next run's first line can come before it.
+struct FollowCut {
+    var entries: [LogEntry]
+    var ended: Bool
+
+    static func cut(_ fresh: [LogEntry], run: String?, now: String?, runEnd: String?) -> FollowCut {
+        if let run, now == run { return FollowCut(entries: fresh, ended: false) }
+        if let end = runEnd.flatMap(Timestamp.parse) {
+            return FollowCut(entries: fresh.filter { (Timestamp.parse($0.time) ?? 0) <= end }, ended: true)
+        }
+        if let next = now.flatMap(Timestamp.parse) {
+            return FollowCut(entries: fresh.filter { (Timestamp.parse($0.time) ?? 0) < next }, ended: true)
+        }
+        return FollowCut(entries: fresh, ended: true)
     }
 }
 

@@ -40,6 +40,8 @@ public actor Engine {
     var waiters: [String: [Waiter]] = [:]
     var pendingAttaches: [String: [PendingAttach]] = [:]
     var watched: Set<String> = []
+    /// The last runs of each container that ended: start and exit times (`logs -f`).
+    var runEnds: [String: [(started: String, finished: String)]] = [:]
     var execs: [String: ExecRecord] = [:]
     /// The mounts of containers being created (awaiting their root): their volumes are in use.
     var pendingMounts: [String: [ContainerMount]] = [:]
