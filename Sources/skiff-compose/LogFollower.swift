@@ -19,12 +19,17 @@ final class LogFollower: @unchecked Sendable {
     private let options: Options
     private let width: Int
     private let group = DispatchGroup()
-    private let lock = NSLock()
+    /// Guards the sets below; signalled when a followed container starts again.
+    private let lock = NSCondition()
     /// Containers ever followed, and those with an open stream.
     private var followed: Set<String> = []
     private var streaming: Set<String> = []
     /// Containers that started again while their old stream was still open.
     private var restarted: Set<String> = []
+    /// How long a stream that ended waits for its container to start again, once
+    /// starts are fed (`takeStarts`): a `restart` stops it first, and the stream
+    /// can end in between.
+    private var restartGrace: TimeInterval = 0
     private static let colors = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"]
 
     init(host: String?, names: [String], options: Options) {
@@ -68,12 +73,21 @@ final class LogFollower: @unchecked Sendable {
         thread.start()
     }
 
+    /// Starts will be fed (`started`): a stream that ends waits a moment for its
+    /// container to start again before it is done.
+    func takeStarts() {
+        lock.withLock { restartGrace = 1 }
+    }
+
     /// Container `id` of the followed set started: one new to this follower is
     /// followed from its first line, one followed before from its new start
     /// (by its open stream's thread once that stream ends, if it has one).
     func started(id: String, name: String) {
         let (known, open, index) = lock.withLock {
-            if streaming.contains(id) { restarted.insert(id) }
+            if streaming.contains(id) {
+                restarted.insert(id)
+                lock.broadcast()
+            }
             return (followed.contains(id), streaming.contains(id), followed.count)
         }
         if !known {
@@ -84,12 +98,19 @@ final class LogFollower: @unchecked Sendable {
     }
 
     /// For a stream of `id` that ended: whether the container started again
-    /// meanwhile (to be followed on); if not, it is no longer open.
+    /// meanwhile or within `restartGrace` (to be followed on); if not, it is no
+    /// longer open.
     private func startedAgain(_ id: String) -> Bool {
-        lock.withLock {
-            if restarted.remove(id) != nil { return true }
-            streaming.remove(id)
-            return false
+        return lock.withLock {
+            let deadline = Date(timeIntervalSinceNow: restartGrace)
+            while restarted.remove(id) == nil {
+                if !lock.wait(until: deadline) {
+                    if restarted.remove(id) != nil { return true }
+                    streaming.remove(id)
+                    return false
+                }
+            }
+            return true
         }
     }
 
@@ -175,6 +196,7 @@ final class ProjectStarts: @unchecked Sendable {
     /// Hands each start of a service container (of `services`, all if empty; replica
     /// `number` if given; never a one-off) to `follower`, on a thread of its own.
     func feed(_ follower: LogFollower, services: [String], number: Int?) {
+        follower.takeStarts()
         Thread { [self] in
             var pending: [UInt8] = []
             while let chunk = try? events.next() {
