@@ -4,6 +4,7 @@ and the security profile seen from inside, restart policies, healthchecks,
 log rotation, and containers that outlive a killed daemon."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pty
@@ -212,6 +213,21 @@ def test_interactive_tty_and_detach_keys(daemon, busybox):
     assert os.WEXITSTATUS(status) == 0
     assert inspect(daemon, "tty")["State"]["Running"]
     assert inspect(daemon, "tty")["Config"]["Tty"] is True
+
+
+def test_stdin_without_a_terminal_is_data_even_with_the_detach_keys(daemon, busybox):
+    """Without -t, ctrl-p,ctrl-q are bytes like any other (dockerd applies the
+    detach keys only with a terminal): binary input reaches the process whole,
+    for run -i, exec -i and a large random upload."""
+    data = b"a\x10\x11b\n"
+    out = daemon.docker("run", "--rm", "-i", "busybox", "od", "-An", "-c", input=data).stdout.decode()
+    assert out.split() == ["a", "020", "021", "b", "\\n"]
+    daemon.docker("run", "-d", "--name", "sink", "busybox", "sleep", "100")
+    blob = os.urandom(1 << 20) + b"\x10\x11" + os.urandom(1 << 20)
+    daemon.docker("exec", "-i", "sink", "sh", "-c", "cat > /blob", input=blob)
+    got = daemon.out("exec", "sink", "sha256sum", "/blob").split()[0]
+    assert got == hashlib.sha256(blob).hexdigest()
+    daemon.docker("rm", "-f", "sink")
 
 
 def test_attach_sees_output(daemon, busybox):

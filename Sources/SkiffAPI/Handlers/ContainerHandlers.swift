@@ -150,7 +150,7 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         return .hijack(contentType: contentType) { client in
             guard let monitor = await attachment.value() else { return }
             defer { monitor.close() }
-            try await Pump.attach(client: client, monitor: monitor, stdin: stdin && container.config.openStdin, tty: tty, keys: keys)
+            try await Pump.attach(client: client, monitor: monitor, stdin: stdin && container.config.openStdin, tty: tty, keys: keys.forTerminal(tty))
         }
     }
     registerExecRoutes(&router, engine: engine)
@@ -221,6 +221,19 @@ struct ContainerFilter {
 /// Docker's detach keys: `ctrl-p,ctrl-q` (the default), `a`, `ctrl-@`.
 struct DetachKeys {
     let sequence: [UInt8]
+
+    /// None: input goes through as it is.
+    static let disabled = DetachKeys(sequence: [])
+
+    private init(sequence: [UInt8]) {
+        self.sequence = sequence
+    }
+
+    /// The keys in force for a session: only with a terminal, as with dockerd;
+    /// without one, stdin is data (binary input holds ctrl-p,ctrl-q often enough).
+    func forTerminal(_ tty: Bool) -> DetachKeys {
+        tty ? self : .disabled
+    }
 
     init(_ spec: String?) throws(APIError) {
         let text = spec.flatMap { $0.isEmpty ? nil : $0 } ?? "ctrl-p,ctrl-q"

@@ -32,7 +32,7 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
             }
             return APIResponse(status: 200)
         }
-        let keys = try DetachKeys(exec.detachKeys)
+        let keys = try DetachKeys(exec.detachKeys).forTerminal(tty)
         let contentType = tty || !request.apiVersionAtLeast("1.42") ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
         return .hijack(contentType: contentType) { client in
             defer { connection.close() }
