@@ -20,7 +20,7 @@ public protocol ByteSink {
 }
 
 /// Reads a file descriptor (a file, a pipe, a socket) with read(2). Does not close it.
-public struct FileDescriptorSource: ByteSource {
+public struct FileDescriptorSource: ByteSource, Sendable {
     public let fd: Int32
 
     public init(fd: Int32) { self.fd = fd }

@@ -1,16 +1,31 @@
 import SkiffArchive
 import SkiffOCI
+import SkiffSystem
 
 extension ImageStore {
     /// `docker import`: a root filesystem tar (gzip, zstd or plain) becomes
-    /// a one-layer image, its config shaped by `changes`.
-    public func importRootfs<S: ByteSource>(
+    /// a one-layer image, its config shaped by `changes`. The tar is read on a
+    /// thread of its own (the store serves others meanwhile).
+    public nonisolated func importRootfs<S: ByteSource & Sendable>(
         _ source: S, changes: [String] = [], tag: String? = nil, message: String? = nil,
         platform: Platform = Platform.current
-    ) throws(ImageError) -> ImageRecord {
+    ) async throws(ImageError) -> ImageRecord {
         var settings = ImageConfig.Config()
         try ImageChanges.apply(changes, to: &settings)
-        let layer = try LayerIngest.ingest(source, content: content, snapshots: snapshots, name: "import")
+        let content = self.content, snapshots = self.snapshots
+        let layer = try await onThread { () -> Result<IngestedLayer, ImageError> in
+            do throws(ImageError) {
+                return .success(try LayerIngest.ingest(source, content: content, snapshots: snapshots, name: "import"))
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+        return try await recordImport(layer, settings: settings, tag: tag, message: message, platform: platform)
+    }
+
+    private func recordImport(
+        _ layer: IngestedLayer, settings: ImageConfig.Config, tag: String?, message: String?, platform: Platform
+    ) throws(ImageError) -> ImageRecord {
         let chain = layer.diffID
         do {
             try snapshots.adopt(layer.unpacked, as: layer.diffID.encoded)

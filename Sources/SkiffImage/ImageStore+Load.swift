@@ -4,6 +4,7 @@ import SkiffArchive
 import SkiffIgzip
 import SkiffOCI
 import SkiffSnapshot
+import SkiffSystem
 
 extension ImageStore {
     /// What `load` added.
@@ -18,21 +19,45 @@ extension ImageStore {
     /// image layout archive (index.json), gzip/zstd or plain, in one pass.
     /// Layers are unpacked while they stream in. On any error nothing new
     /// stays in the store.
-    public func load<S: ByteSource>(_ source: S) throws(ImageError) -> LoadResult {
-        var session = LoadSession(content: content, snapshots: snapshots)
-        do {
-            let reader = TarReader(try DecompressingSource(source, inflater: IgzipInflater.self))
-            while let entry = try reader.next() {
-                try session.take(entry, from: reader)
+    ///
+    /// The archive is read on a thread of its own, so the store serves other
+    /// requests meanwhile (a `docker save | docker load` pipe needs it to);
+    /// only recording the images takes the store.
+    public nonisolated func load<S: ByteSource & Sendable>(_ source: S) async throws(ImageError) -> LoadResult {
+        let content = self.content, snapshots = self.snapshots
+        let read = await onThread { () -> LoadSession.Handoff in
+            var session = LoadSession(content: content, snapshots: snapshots)
+            do {
+                let reader = TarReader(try DecompressingSource(source, inflater: IgzipInflater.self))
+                while let entry = try reader.next() {
+                    try session.take(entry, from: reader)
+                }
+                return LoadSession.Handoff(session, failure: nil)
+            } catch {
+                return LoadSession.Handoff(session, failure: Self.loadError(error))
             }
+        }
+        return try await record(read)
+    }
+
+    /// The images of a read archive, recorded; on failure what it added goes
+    /// again, but for blobs an image now uses (a concurrent load or pull of the
+    /// same content may have recorded one meanwhile).
+    private func record(_ read: LoadSession.Handoff) throws(ImageError) -> LoadResult {
+        var session = read.session
+        do {
+            if let failure = read.failure { throw failure }
             return try session.finish { config, bytes, layers, tags, mediaType throws(ImageError) in
                 try add(config: config, configBytes: bytes, layers: layers, tags: tags, manifestMediaType: mediaType)
             }
         } catch {
-            session.rollback()
-            if let error = error as? ImageError { throw error }
-            throw ImageError(.invalid, "invalid archive: \(error)")
+            session.rollback { (try? isReferenced($0)) ?? true }
+            throw Self.loadError(error)
         }
+    }
+
+    private nonisolated static func loadError(_ error: any Error) -> ImageError {
+        error as? ImageError ?? ImageError(.invalid, "invalid archive: \(error)")
     }
 }
 
@@ -220,9 +245,11 @@ struct LoadSession {
         return p
     }
 
-    mutating func rollback() {
+    /// Drops what this load added: its unpacked layers not yet in place, and
+    /// its new blobs but those `inUse`.
+    mutating func rollback(inUse: (Digest) -> Bool) {
         for layer in layers.values { snapshots.store.discard(layer.unpacked) }
-        for digest in newBlobs { content.delete(digest) }
+        for digest in newBlobs where !inUse(digest) { content.delete(digest) }
     }
 
     /// Files of the archive format itself (never layers).
@@ -251,6 +278,20 @@ struct LoadSession {
         if target.hasPrefix("/") { return normalize(target) }
         let dir = path.split(separator: "/").dropLast().joined(separator: "/")
         return normalize(dir.isEmpty ? target : dir + "/" + target)
+    }
+}
+
+extension LoadSession {
+    /// A session read on its own thread, handed whole to the store to record:
+    /// it is never used by two at once.
+    struct Handoff: @unchecked Sendable {
+        let session: LoadSession
+        /// Why reading the archive stopped, if it did.
+        let failure: ImageError?
+        init(_ session: LoadSession, failure: ImageError?) {
+            self.session = session
+            self.failure = failure
+        }
     }
 }
 

@@ -303,6 +303,16 @@ public actor ImageStore {
 
     // MARK: Adding images
 
+    /// Whether a recorded image uses `blob` (as a layer, its config or its manifest).
+    func isReferenced(_ blob: Digest) throws(ImageError) -> Bool {
+        let d = blob.description
+        return try db.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS(SELECT 1 FROM layer WHERE blob = ?) OR EXISTS(SELECT 1 FROM image WHERE id = ? OR manifest = ?)",
+                arguments: [d, d, d]) ?? true
+        }
+    }
+
     /// Records a new image from a config and its layers (blobs stored,
     /// layers unpacked): writes the config and manifest blobs, then the rows,
     /// in one transaction. Names in `tags` move to it. `configBytes` are the
@@ -323,6 +333,9 @@ public actor ImageStore {
             configBytes = given
         } else {
             configBytes = try encode(config)
+        }
+        for layer in layers where !content.has(layer.blob.digest) {
+            throw ImageError(.corrupt, "layer blob \(layer.blob.digest) is not in the store (removed meanwhile?)")
         }
         let docker = manifestMediaType == MediaType.dockerManifest
         let configDesc = try content.put(configBytes, mediaType: docker ? MediaType.dockerConfig : MediaType.ociConfig)

@@ -107,11 +107,7 @@ final class BodyPipe: ByteSource, @unchecked Sendable {
 
 /// Runs blocking work on a new thread (never on the cooperative pool) and awaits it.
 func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        detachThread {
-            continuation.resume(with: Result { try body() })
-        }
-    }
+    try await SkiffSystem.onThread { Result { try body() } }.get()
 }
 
 /// A file's bytes (or `length` of them from `offset`) as an upload body, read in 1 MiB

@@ -21,3 +21,11 @@ public func detachThread(_ body: @escaping @Sendable () -> Void) {
         body()
     }
 }
+
+/// Runs blocking work on a new thread (never on the cooperative pool, nor on
+/// an actor's own thread) and awaits its result.
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        detachThread { continuation.resume(returning: body()) }
+    }
+}

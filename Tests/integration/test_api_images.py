@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shlex
+import socket
+import subprocess
 import tarfile
+import time
 
 import pytest
 
@@ -145,6 +150,65 @@ def test_save_and_load_round_trip(daemon, busybox, tmp_path):
     # Loading again over stdin is idempotent.
     assert daemon.out("load", input=archive.read_bytes()) == "Loaded image: busybox:latest"
     assert daemon.out("images", "-q", "--no-trunc") == busybox
+
+
+def _docker_argv(daemon, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_CONFIG"] = str(daemon.docker_config)
+    return ["docker", "-H", f"unix://{daemon.sock}", *args], env
+
+
+def test_save_piped_into_load_and_export_into_import(daemon, busybox):
+    """`docker save | docker load` and `docker export | docker import -`: the
+    load reads its upload while the save still streams from the store (it
+    held the store while it waited for its body: the pipe hung, 7 times in 8)."""
+    daemon.docker("tag", "busybox", "piped:1")
+    save, env = _docker_argv(daemon, "save", "piped:1")
+    load, _ = _docker_argv(daemon, "load")
+    pipe = subprocess.run(f"{shlex.join(save)} | {shlex.join(load)}", shell=True, env=env,
+                          capture_output=True, timeout=60)
+    assert pipe.returncode == 0, pipe.stderr
+    assert pipe.stdout.decode().strip() == "Loaded image: piped:1"
+    cid = daemon.out("create", "busybox", "true")
+    export, _ = _docker_argv(daemon, "export", cid)
+    into, _ = _docker_argv(daemon, "import", "-", "exported:1")
+    pipe = subprocess.run(f"{shlex.join(export)} | {shlex.join(into)}", shell=True, env=env,
+                          capture_output=True, timeout=60)
+    assert pipe.returncode == 0, pipe.stderr
+    assert daemon.inspect("exported:1")["RootFS"]["Layers"]
+    daemon.docker("rm", cid)
+
+
+@pytest.mark.parametrize("endpoint", ["/images/load", "/images/create?fromSrc=-&repo=slow&tag=1"])
+def test_a_slow_upload_does_not_hold_the_image_store(daemon, busybox, busybox_tar, endpoint):
+    """While a load or an import waits for the rest of its body, other image
+    requests are answered; the upload then completes."""
+    body = busybox_tar.read_bytes() if "fromSrc" in endpoint else daemon.docker("save", "busybox").stdout
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(60)
+    sock.connect(str(daemon.sock))
+    try:
+        sock.sendall(f"POST {endpoint} HTTP/1.1\r\nHost: skiff\r\nContent-Type: application/x-tar\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:4096])
+        time.sleep(0.5)
+        started = time.monotonic()
+        listing = daemon.docker("images", "-q", timeout=20)
+        assert listing.returncode == 0
+        assert time.monotonic() - started < 10
+        assert daemon.docker("image", "inspect", "busybox", timeout=20).returncode == 0
+        sock.sendall(body[4096:])
+        reply = b""
+        while b"0\r\n\r\n" not in reply:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        sock.close()
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    assert b"errorDetail" not in reply, reply
+    if "fromSrc" in endpoint:
+        assert daemon.inspect("slow:1")["Id"].startswith("sha256:")
 
 
 def test_save_errors_before_streaming(daemon, busybox, tmp_path):
