@@ -564,6 +564,53 @@ def test_daemon_restart_keeps_running_networks_and_cleans_the_rest(daemon):
         daemon.docker("rm", "-f", keep, gone, check=False)
 
 
+def test_ps_filters_by_published_and_exposed_port_network_and_name_pattern(daemon, cli):
+    """`ps --filter publish|expose|network|name` as dockerd: a published
+    container port (not the host's), an exposed one (published ones are
+    exposed too), a network by name or id prefix, and a name by regular
+    expression (with or without the leading slash). They were ignored (every
+    container listed) or matched as substrings."""
+    tag = unique("pf")
+    web, lone, lonely, nettled = f"{tag}-web", f"{tag}-lab1", f"{tag}-lab12", f"{tag}-onnet"
+    network = f"{tag}-net"
+    cli("network", "create", network)
+    net_id = out(cli("network", "inspect", "-f", "{{.Id}}", network))
+    cli("run", "-d", "--name", web, "-p", "18180:80", "busybox", "sleep", "100")
+    cli("run", "-d", "--name", lone, "--expose", "9999/udp", "busybox", "sleep", "100")
+    cli("run", "-d", "--name", lonely, "--network", "none", "busybox", "sleep", "100")
+    cli("run", "-d", "--name", nettled, "--network", network, "busybox", "sleep", "100")
+
+    def names(*filters):
+        args = ["ps", "--format", "{{.Names}}"]
+        for f in filters:
+            args += ["--filter", f]
+        return sorted(n for n in out(cli(*args)).split() if n.startswith(tag))
+
+    try:
+        assert names("publish=80") == [web]
+        assert names("publish=80/tcp") == [web]
+        assert names("publish=79-81") == [web]
+        assert names("publish=80/udp") == []
+        assert names("publish=18180") == []
+        assert names("expose=9999/udp") == [lone]
+        assert names("expose=9999") == []
+        assert names("expose=80") == [web]
+        assert names("network=none") == [lonely]
+        assert names(f"network={network}") == [nettled]
+        assert names(f"network={net_id[:12]}") == [nettled]
+        assert names("network=nosuchnet") == []
+        assert names(f"name=^{lone}$") == [lone]
+        assert names(f"name=^/{lone}$") == [lone]
+        assert names(f"name={lone}") == [lone, lonely]
+        assert names(f"name={tag}-lab1[0-9]") == [lonely]
+        assert [n for n in out(cli("network", "ls", "--format", "{{.Name}}", "--filter", f"name=^{tag}")).split()] == [network]
+        bad = cli("ps", "--filter", "publish=http", check=False)
+        assert bad.returncode != 0 and b"publish=http" in bad.stderr
+    finally:
+        cli("rm", "-f", web, lone, lonely, nettled)
+        cli("network", "rm", network)
+
+
 # MARK: - Cleanup
 
 

@@ -1,6 +1,7 @@
 import Glibc
 import SkiffEngine
 import SkiffMonitor
+import SkiffNetwork
 
 /// Container routes (`/containers/...`); exec routes are in ExecHandlers.
 func registerContainerRoutes(_ router: inout Router, engine: Engine) {
@@ -21,9 +22,9 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         if !all && limit <= 0 && filters["status"] == nil && filters["exited"] == nil {
             containers = containers.filter { $0.state.isRunning }
         }
-        containers = try ContainerFilter(filters).apply(containers)
-        if limit > 0 { containers = Array(containers.prefix(limit)) }
         let networks = await engine.networks.list()
+        containers = try ContainerFilter(filters).apply(containers, networks: networks)
+        if limit > 0 { containers = Array(containers.prefix(limit)) }
         return try .json(containers.map { ContainerTranslation.summary($0, now: now, networks: networks) })
     }
 
@@ -164,7 +165,8 @@ struct ContainerFilter {
         self.filters = filters
     }
 
-    func apply(_ containers: [Container]) throws(APIError) -> [Container] {
+    /// The containers that pass; `networks` names the ones they are on.
+    func apply(_ containers: [Container], networks: [Network] = []) throws(APIError) -> [Container] {
         for key in filters.keys {
             let known = ["id", "name", "label", "status", "exited", "ancestor", "health", "before", "since", "network", "volume", "is-task", "publish", "expose"]
             guard known.contains(key) else { throw .badRequest("invalid filter '\(key)'") }
@@ -175,11 +177,14 @@ struct ContainerFilter {
                 throw .badRequest("invalid filter 'status=\(status)'")
             }
         }
+        let published = try Self.ports(filters["publish"], key: "publish")
+        let exposed = try Self.ports(filters["expose"], key: "expose")
+        let byID = Dictionary(networks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let before = try filters["before"]?.first.map { ref throws(APIError) in try find(ref, in: containers) }
         let since = try filters["since"]?.first.map { ref throws(APIError) in try find(ref, in: containers) }
         return containers.filter { c in
             if let ids = filters["id"], !ids.contains(where: { c.id.hasPrefix($0) }) { return false }
-            if let names = filters["name"], !names.contains(where: { c.name.contains($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }) { return false }
+            if let names = filters["name"], !names.contains(where: { nameMatches($0, "/" + c.name) || nameMatches($0, c.name) }) { return false }
             if let statuses = filters["status"], !statuses.contains(c.state.status.rawValue) { return false }
             if let codes = filters["exited"], !(c.state.status == .exited && codes.contains(String(c.state.exitCode))) { return false }
             if let health = filters["health"] {
@@ -194,10 +199,38 @@ struct ContainerFilter {
                 volumes.contains { $0 == m.destination || $0 == (m.name ?? m.source) }
             }) { return false }
             if !Self.labelsMatch(c.config.labels, filters["label"] ?? [], negated: []) { return false }
+            if let published {
+                let ports = Set(c.config.portBindings.map(\.port) + (c.config.publishAllPorts ? c.config.exposedPorts : []))
+                if ports.isDisjoint(with: published) { return false }
+            }
+            if let exposed, Set(c.config.exposedPorts + c.config.portBindings.map(\.port)).isDisjoint(with: exposed) { return false }
+            if let wanted = filters["network"] {
+                let mode = c.config.networkMode
+                let joined = c.config.networks.compactMap { byID[$0.network] }
+                    + ((mode == "host" || mode == "none") ? networks.filter { $0.name == mode } : [])
+                if !wanted.contains(where: { w in joined.contains { $0.name == w || $0.id.hasPrefix(w) } }) { return false }
+            }
             if let before, c.created >= before.created { return false }
             if let since, c.created <= since.created { return false }
             return true
         }
+    }
+
+    /// The ports of `publish`/`expose` filters: `80`, `80/udp`, `8000-8002/tcp`
+    /// (tcp unless said), as "80/tcp".
+    static func ports(_ values: [String]?, key: String) throws(APIError) -> Set<String>? {
+        guard let values else { return nil }
+        var ports: Set<String> = []
+        for value in values {
+            let parts = value.split(separator: "/", maxSplits: 1).map(String.init)
+            let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
+            let bounds = parts.first?.split(separator: "-", maxSplits: 1).map { UInt16($0) } ?? []
+            guard ["tcp", "udp", "sctp"].contains(proto), let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high else {
+                throw .badRequest("invalid filter '\(key)=\(value)': not a port or port range")
+            }
+            for port in low...high { ports.insert("\(port)/\(proto)") }
+        }
+        return ports
     }
 
     /// `label=k`, `label=k=v` all hold; no `label!=...` holds.

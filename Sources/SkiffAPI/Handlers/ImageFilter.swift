@@ -90,6 +90,14 @@ func parseBoolFilter(_ key: String, _ values: [String]) throws(APIError) -> Bool
     }
 }
 
+/// dockerd's `name` filters (containers, networks, volumes): the exact name, or
+/// a regular expression found in it (`^web$`); an invalid expression matches nothing.
+func nameMatches(_ pattern: String, _ name: String) -> Bool {
+    if pattern == name { return true }
+    guard let regex = try? Regex(pattern) else { return false }
+    return name.contains(regex)
+}
+
 /// Rejects filter keys an endpoint does not know, as dockerd does.
 func checkFilters(_ filters: [String: [String]], allowed: Set<String>) throws(APIError) {
     for key in filters.keys.sorted() where !allowed.contains(key) {

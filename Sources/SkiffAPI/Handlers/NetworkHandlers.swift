@@ -125,7 +125,7 @@ enum NetworkTranslation {
             switch key {
             case "driver": if !values.contains(n.driver.rawValue) { return false }
             case "id": if !values.contains(where: { n.id.hasPrefix($0) }) { return false }
-            case "name": if !values.contains(where: { n.name.contains($0) }) { return false }
+            case "name": if !values.contains(where: { nameMatches($0, n.name) }) { return false }
             case "scope": if !values.contains("local") { return false }
             case "type":
                 for v in values where v != "custom" && v != "builtin" { throw .badRequest("invalid filter: 'type'='\(v)'") }

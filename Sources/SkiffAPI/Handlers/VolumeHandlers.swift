@@ -10,7 +10,7 @@ func registerVolumeRoutes(_ router: inout Router, engine: Engine) {
         let volumes = try await engine.listVolumes().filter { volume, users in
             if let dangling, users.isEmpty != dangling { return false }
             if let drivers = filters["driver"], !drivers.contains(volume.driver) { return false }
-            if let names = filters["name"], !names.contains(where: { VolumeFilter.matches($0, volume.name) }) { return false }
+            if let names = filters["name"], !names.contains(where: { nameMatches($0, volume.name) }) { return false }
             return ContainerFilter.labelsMatch(volume.labels, filters["label"] ?? [], negated: [])
         }
         return try .json(VolumeListResponse(volumes: volumes.map { VolumeFilter.response($0.volume) }, warnings: nil))
@@ -57,13 +57,6 @@ func registerVolumeRoutes(_ router: inout Router, engine: Engine) {
 enum VolumeFilter {
     static func response(_ v: Volume) -> VolumeResponse {
         VolumeResponse(name: v.name, driver: v.driver, mountpoint: v.mountpoint, createdAt: v.createdAt, labels: v.labels, options: v.options)
-    }
-
-    /// dockerd's `name` filter: the exact name, or a regular expression found in it.
-    static func matches(_ pattern: String, _ name: String) -> Bool {
-        if pattern == name { return true }
-        guard let regex = try? Regex(pattern) else { return false }
-        return name.contains(regex)
     }
 
     /// Go's strconv.ParseBool.
