@@ -85,8 +85,7 @@ extension Engine {
         process.env = Self.mergeEnv(container.env, exec.env)
         process.cwd = exec.workingDir.isEmpty ? (container.workingDir.isEmpty ? "/" : container.workingDir) : exec.workingDir
         let resolver = UserResolver(rootfs: rootfsPath(container.id))
-        let user = try resolver.resolve(exec.user.isEmpty ? container.user : exec.user)
-        process.user = .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.isEmpty ? nil : user.additionalGids)
+        process.user = try resolver.processUser(exec.user.isEmpty ? container.user : exec.user, groupAdd: container.config.groupAdd)
         if exec.privileged {
             let all = SpecBuilder.boundingCapabilities()
             process.capabilities = .init(bounding: all, effective: all, permitted: all)

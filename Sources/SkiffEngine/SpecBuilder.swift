@@ -54,9 +54,7 @@ struct SpecBuilder {
         process.rlimits = try Self.rlimits(config)
         process.noNewPrivileges = config.noNewPrivileges
         let users = UserResolver(rootfs: rootfs)
-        let user = try users.resolve(container.user)
-        process.user = .init(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids + (try users.groupIDs(config.groupAdd)))
-        process.user.additionalGids = process.user.additionalGids?.isEmpty == true ? nil : process.user.additionalGids
+        process.user = try users.processUser(container.user, groupAdd: config.groupAdd)
         let caps = try Self.capabilities(for: config)
         process.capabilities = .init(bounding: caps, effective: caps, permitted: caps)
         spec.process = process

@@ -1,5 +1,6 @@
 import CSkiffSpawn
 import Glibc
+import SkiffOCI
 
 /// Docker's `--user` forms (`uid`, `uid:gid`, `name`, `name:group`) resolved
 /// against the container's own /etc/passwd and /etc/group, read inside its
@@ -51,14 +52,15 @@ public struct UserResolver {
                 throw EngineError(.invalid, "unable to find group \(groupPart): no matching entries in group file")
             }
         }
-        var additional: [UInt32] = []
-        if let name {
+        // As dockerd (runc's GetExecUser): the primary group, then, unless a group
+        // was given, the groups that list the user as a member.
+        var additional: [UInt32] = [gid]
+        if let name, parts.count == 1 {
             for entry in groups where entry.count > 3 {
                 let members = entry[3].split(separator: ",").map(String.init)
-                if members.contains(name), let g = UInt32(entry[2]), g != gid, !additional.contains(g) { additional.append(g) }
+                if members.contains(name), let g = UInt32(entry[2]), !additional.contains(g) { additional.append(g) }
             }
         }
-        _ = uid
         return Resolved(uid: uid, gid: gid, additionalGids: additional)
     }
 
@@ -87,6 +89,14 @@ public struct UserResolver {
             throw EngineError(.invalid, "unable to convert uid/gid chown string to host mapping: can't find gid for group \(groupPart): no such group: \(groupPart)")
         }
         return (uid, uid)
+    }
+
+    /// `spec` resolved, with the `--group-add` groups after its own: a process's user.
+    func processUser(_ spec: String, groupAdd: [String]) throws(EngineError) -> RuntimeSpec.User {
+        let user = try resolve(spec)
+        var gids = user.additionalGids
+        for g in try groupIDs(groupAdd) where !gids.contains(g) { gids.append(g) }
+        return RuntimeSpec.User(uid: user.uid, gid: user.gid, additionalGids: gids)
     }
 
     /// Group names or ids (`--group-add`) to gids.

@@ -230,6 +230,32 @@ def test_stdin_without_a_terminal_is_data_even_with_the_detach_keys(daemon, busy
     daemon.docker("rm", "-f", "sink")
 
 
+@pytest.mark.parametrize("options,expected", [
+    (["-u", "1000:1000"], "uid=1000(user) gid=1000(user) groups=1000(user)"),
+    (["-u", "user:audio"], "uid=1000(user) gid=29(audio) groups=29(audio)"),
+    (["-u", "1234:5678"], "uid=1234 gid=5678 groups=5678"),
+    (["-u", "user"], "uid=1000(user) gid=1000(user) groups=100(users),1000(user)"),
+    (["-u", "1000"], "uid=1000(user) gid=1000(user) groups=100(users),1000(user)"),
+    (["--group-add", "42"], "uid=0(root) gid=0(root) groups=0(root),42"),
+    (["-u", "1000:1000", "--group-add", "audio"], "uid=1000(user) gid=1000(user) groups=29(audio),1000(user)"),
+])
+def test_supplementary_groups_as_dockerd(daemon, busybox, options, expected):
+    """The process's groups, as dockerd gives them: its primary group, the
+    groups that list the user only when no group is given, then --group-add.
+    (A given group used to come with the user's memberships anyway, and the
+    primary group was left out of the list.)"""
+    assert daemon.out("run", "--rm", *options, "busybox", "id") == expected
+
+
+def test_exec_user_groups_include_group_add(daemon, busybox):
+    daemon.docker("run", "-d", "--name", "grouped", "--group-add", "42", "busybox", "sleep", "100")
+    try:
+        assert daemon.out("exec", "-u", "1000", "grouped", "id") == "uid=1000(user) gid=1000(user) groups=42,100(users),1000(user)"
+        assert daemon.out("exec", "grouped", "id") == "uid=0(root) gid=0(root) groups=0(root),42"
+    finally:
+        daemon.docker("rm", "-f", "grouped")
+
+
 def test_attach_sees_output(daemon, busybox):
     daemon.docker("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; sleep 1; echo tock")
     proc = daemon.docker("attach", "ticker", timeout=20)
