@@ -51,6 +51,10 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var volumes: [String] = []
     public var extraHosts: [String] = []
     public var dns: [String] = []
+    /// `--dns-search` (nil: the host's; "." alone: none).
+    public var dnsSearch: [String]?
+    /// `--dns-option` (nil: the host's).
+    public var dnsOptions: [String]?
     public var shmSize: Int64?
     public var sysctls: [String: String] = [:]
     public var groupAdd: [String] = []

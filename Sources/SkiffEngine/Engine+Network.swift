@@ -223,19 +223,31 @@ extension Engine {
     }
 
     /// The container's resolv.conf: its `--dns`, else the network's DNS server
-    /// (user-defined networks), else the host's without loopback resolvers.
+    /// (user-defined networks), else the host's without loopback resolvers;
+    /// the host's search and options lines unless `--dns-search`/`--dns-option`
+    /// replace them (as dockerd; `--dns-search .` leaves no search line).
     func resolvConf(_ container: Container) async -> String {
         let host = (try? FileIO.readString("/etc/resolv.conf")) ?? ""
-        var other: [String] = []
+        let config = container.config
+        var search: [String] = []
+        var options: [String] = []
         var servers: [String] = []
         for line in host.split(separator: "\n") {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if words.first == "nameserver", words.count > 1 {
                 if let ip = IPv4Address(words[1]), !ip.isLoopback { servers.append(String(words[1])) }
-            } else if words.first == "search" || words.first == "options" {
-                other.append(String(line))
+            } else if words.first == "search" {
+                search.append(String(line))
+            } else if words.first == "options" {
+                options.append(String(line))
             }
         }
+        if let given = config.dnsSearch {
+            let domains = given.filter { $0 != "." }
+            search = domains.isEmpty ? [] : ["search " + domains.joined(separator: " ")]
+        }
+        if let given = config.dnsOptions { options = ["options " + given.joined(separator: " ")] }
+        let other = search + options
         if !container.config.dns.isEmpty {
             servers = container.config.dns
         } else if let first = container.sandbox?.endpoints.first,
@@ -245,7 +257,7 @@ extension Engine {
         } else if servers.isEmpty && container.config.networkMode != "host" {
             servers = ["8.8.8.8", "8.8.4.4"]
         }
-        if container.config.networkMode == "host" && container.config.dns.isEmpty { return host }
+        if config.networkMode == "host" && config.dns.isEmpty && config.dnsSearch == nil && config.dnsOptions == nil { return host }
         return servers.map { "nameserver \($0)\n" }.joined() + other.map { $0 + "\n" }.joined()
     }
 }

@@ -498,6 +498,33 @@ def test_add_host_gateway_and_dns_options(daemon):
     assert "nameserver 10.9.9.9" in text
 
 
+def test_dns_search_and_dns_options_reach_resolv_conf(daemon, cli):
+    """--dns-search and --dns-option replace the host's search and options
+    lines (they were dropped), on the default bridge, a user network and
+    --network none; `--dns-search .` leaves no search line; inspect shows them."""
+    net = unique("dnsopt")
+    cli("network", "create", net)
+    name = unique("dnsopt")
+    try:
+        for mode in ("bridge", net, "none"):
+            text = out(cli("run", "--rm", "--network", mode, "--dns-search", "example.com", "--dns-search", "corp.test",
+                           "--dns-option", "ndots:3", "--dns-option", "timeout:2", "busybox", "cat", "/etc/resolv.conf"))
+            lines = text.splitlines()
+            assert "search example.com corp.test" in lines, (mode, text)
+            assert "options ndots:3 timeout:2" in lines, (mode, text)
+            assert len([l for l in lines if l.startswith("search")]) == 1
+            assert any(l.startswith("nameserver ") for l in lines), (mode, text)
+        text = out(cli("run", "--rm", "--dns-search", ".", "busybox", "cat", "/etc/resolv.conf"))
+        assert not [l for l in text.splitlines() if l.startswith("search")], text
+        cli("create", "--name", name, "--dns-search", "example.com", "--dns-option", "ndots:3", "busybox", "true")
+        host_config = json.loads(out(cli("inspect", name)))[0]["HostConfig"]
+        assert host_config["DnsSearch"] == ["example.com"]
+        assert host_config["DnsOptions"] == ["ndots:3"]
+    finally:
+        cli("rm", "-f", name, check=False)
+        cli("network", "rm", net)
+
+
 def test_port_53_taken_on_every_address_falls_back_to_the_hosts_resolvers(daemon):
     """Another DNS server on 0.0.0.0:53 (dnsmasq's default): the network still works."""
     holder = subprocess.Popen(["nsenter", f"--net=/run/netns/{daemon.netns}", "python3", "-c",

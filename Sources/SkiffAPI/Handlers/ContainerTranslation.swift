@@ -146,6 +146,8 @@ enum ContainerTranslation {
         config.publishAllPorts = h.publishAllPorts ?? false
         config.extraHosts = h.extraHosts ?? []
         config.dns = h.dns ?? []
+        config.dnsSearch = h.dnsSearch.flatMap { $0.isEmpty ? nil : $0 }
+        config.dnsOptions = h.dnsOptions.flatMap { $0.isEmpty ? nil : $0 }
         config.shmSize = h.shmSize.flatMap { $0 > 0 ? $0 : nil }
         config.sysctls = h.sysctls ?? [:]
         config.groupAdd = h.groupAdd ?? []
@@ -264,6 +266,8 @@ enum ContainerTranslation {
         h.securityOpt = opts.isEmpty ? nil : opts
         h.extraHosts = cfg.extraHosts.isEmpty ? nil : cfg.extraHosts
         h.dns = cfg.dns
+        h.dnsSearch = cfg.dnsSearch ?? []
+        h.dnsOptions = cfg.dnsOptions ?? []
         h.shmSize = cfg.shmSize ?? 64 << 20
         h.sysctls = cfg.sysctls.isEmpty ? nil : cfg.sysctls
         h.groupAdd = cfg.groupAdd.isEmpty ? nil : cfg.groupAdd
