@@ -112,6 +112,30 @@ def test_tag_and_rmi(daemon, busybox):
     assert proc.returncode != 0 and b"No such image: busybox" in proc.stderr
 
 
+def test_rmi_by_id_of_an_image_a_container_uses(daemon, busybox):
+    """As dockerd: by id, an image a running container uses is never removed,
+    not even forced ("cannot be forced"); one a stopped container uses needs
+    force ("must be forced"). Forced rmi -f of a running container's image by
+    id used to untag it and succeed."""
+    short = busybox[7:19]
+    cid = daemon.out("run", "-d", "busybox", "sleep", "100")
+    try:
+        for args in (["rmi", short], ["rmi", "-f", short]):
+            proc = daemon.docker(*args, check=False)
+            assert proc.returncode != 0
+            assert (f"conflict: unable to delete {short} (cannot be forced) - image is being used by running container {cid[:12]}"
+                    in proc.stderr.decode()), proc.stderr
+        assert daemon.inspect("busybox")["RepoTags"] == ["busybox:latest"]
+        daemon.docker("stop", "-t", "0", cid)
+        proc = daemon.docker("rmi", short, check=False)
+        assert proc.returncode != 0
+        assert (f"conflict: unable to delete {short} (must be forced) - image is being used by stopped container {cid[:12]}"
+                in proc.stderr.decode()), proc.stderr
+        assert daemon.inspect("busybox")["RepoTags"] == ["busybox:latest"]
+    finally:
+        daemon.docker("rm", "-f", cid)
+
+
 def test_prune_removes_dangling_images(daemon, busybox, busybox_tar):
     # Importing again under the same name leaves the first image dangling.
     second = daemon.out("import", "--change", 'CMD ["echo"]', str(busybox_tar), "busybox:latest").splitlines()[-1]

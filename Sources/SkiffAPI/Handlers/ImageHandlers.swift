@@ -100,6 +100,19 @@ func registerImageRoutes(_ router: inout Router, engine: Engine, daemon: DaemonI
             throw APIError.conflict(
                 "conflict: unable to remove repository reference \"\(name)\" (must force) - container \(user) is using its referenced image \(image.id.shortID)")
         }
+        // By id, as dockerd: never while a running container uses it; while a stopped
+        // one does, only forced (the names go then; the image stays for that container).
+        if isID(name, of: image), inUse.contains(image.id) {
+            let users = await engine.containers(usingImage: image.id)
+            if let running = users.first(where: { $0.state.isRunning }) {
+                throw APIError.conflict(
+                    "conflict: unable to delete \(image.id.shortID) (cannot be forced) - image is being used by running container \(running.shortID)")
+            }
+            if !force, image.tags.count <= 1, let stopped = users.first {
+                throw APIError.conflict(
+                    "conflict: unable to delete \(image.id.shortID) (must be forced) - image is being used by stopped container \(stopped.shortID)")
+            }
+        }
         let labels = await ImageEvents.labels(engine, image)
         let removal = try await store.remove(name, force: force, prune: !(request.query.bool("noprune") ?? false), inUse: inUse)
         ImageEvents.removed(engine, image: image, labels: labels, removal)
