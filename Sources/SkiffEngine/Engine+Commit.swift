@@ -30,11 +30,12 @@ public struct CommitOptions: Sendable {
 }
 
 extension Engine {
-    /// Where the runtime makes mount points when the image lacks them (dockerd keeps these in
-    /// an init layer below the container's): such an empty file or directory is no change.
+    /// Where the runtime makes mount points when the image lacks them, and the engine
+    /// `/.dockerenv` (dockerd keeps these in an init layer below the container's): such an
+    /// empty file or directory is no change.
     static let runtimeMountPoints: Set<String> = [
         "proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue", "dev/console",
-        "etc/hosts", "etc/hostname", "etc/resolv.conf",
+        "etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv",
     ]
 
     // MARK: docker diff

@@ -86,6 +86,7 @@ extension Engine {
             try Directories.make(dir, mode: 0o710)
             try Directories.make(rootfsPath(id), mode: 0o755)
             try await images.prepareRootfs(for: image, key: id, at: rootfsPath(id))
+            Self.markAsContainer(rootfsPath(id))
             try populateVolumes(container)
             try db.insert(container)
         } catch {
@@ -98,6 +99,19 @@ extension Engine {
         containers[id] = container
         recordCreated(container, volumes: madeVolumes)
         return container
+    }
+
+    /// `/.dockerenv`, an empty file tools look for to know they run in a container
+    /// (dockerd's init layer has it), unless the image has something there.
+    static func markAsContainer(_ rootfs: String) {
+        let root = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard root >= 0 else { return }
+        defer { close(root) }
+        let fd = openat(root, ".dockerenv", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o755)
+        if fd >= 0 {
+            fchmod(fd, 0o755)
+            close(fd)
+        }
     }
 
     /// Docker's container-name rule.

@@ -5,12 +5,14 @@ log rotation, and containers that outlive a killed daemon."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pty
 import select
 import signal
 import subprocess
+import tarfile
 import time
 
 import pytest
@@ -254,6 +256,28 @@ def test_exec_user_groups_include_group_add(daemon, busybox):
         assert daemon.out("exec", "grouped", "id") == "uid=0(root) gid=0(root) groups=0(root),42"
     finally:
         daemon.docker("rm", "-f", "grouped")
+
+
+def test_a_container_has_dockerenv_which_is_no_change(daemon, busybox):
+    """/.dockerenv is there (tools test it to know they run in a container), as
+    in dockerd's init layer: diff and commit leave it out, export has it."""
+    assert daemon.out("run", "--rm", "busybox", "stat", "-c", "%s %a %F", "/.dockerenv") == "0 755 regular empty file"
+    cid = daemon.out("create", "busybox", "true")
+    try:
+        assert daemon.out("diff", cid) == ""
+        exported = daemon.docker("export", cid).stdout
+        with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+            assert ".dockerenv" in [n.removeprefix("./").lstrip("/") for n in tar.getnames()]
+        daemon.out("commit", cid, "withenv:1")
+        saved = daemon.docker("save", "withenv:1").stdout
+        with tarfile.open(fileobj=io.BytesIO(saved)) as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))
+            for path in manifest[0]["Layers"]:
+                with tarfile.open(fileobj=io.BytesIO(tar.extractfile(path).read())) as layer:
+                    assert ".dockerenv" not in [n.removeprefix("./").lstrip("/") for n in layer.getnames()]
+    finally:
+        daemon.docker("rm", "-f", cid)
+        daemon.docker("rmi", "withenv:1", check=False)
 
 
 def test_attach_sees_output(daemon, busybox):
