@@ -78,6 +78,17 @@ def test_images_list_formats_and_filters(daemon, busybox):
     assert rows[0]["Repository"] == "busybox" and rows[0]["Size"].endswith("MB")
     assert daemon.out("images", "-q", "--filter", "reference=busy*") == busybox[7:19]
     assert daemon.out("images", "-q", "--filter", "reference=nothing*") == ""
+    # The rows are the matching names only (every tag of the image was shown).
+    daemon.docker("tag", "busybox", "bb:one")
+    daemon.docker("tag", "busybox", "myrepo/bb:two")
+    shown = lambda *args: sorted(daemon.out("images", "--format", "{{.Repository}}:{{.Tag}}", *args).split())
+    assert shown("bb") == ["bb:one"]
+    assert shown("--filter", "reference=bb*") == ["bb:one"]
+    assert shown("--filter", "reference=*/bb") == ["myrepo/bb:two"]
+    assert shown("--filter", "reference=busybox:*") == ["busybox:latest"]
+    assert shown("--filter", "reference=bb", "--filter", "reference=busybox") == ["bb:one", "busybox:latest"]
+    assert sorted(daemon.inspect("busybox")["RepoTags"]) == ["bb:one", "busybox:latest", "myrepo/bb:two"]
+    daemon.docker("rmi", "bb:one", "myrepo/bb:two")
     assert daemon.out("images", "-q", "--filter", "label=org.test=yes") == busybox[7:19]
     assert daemon.out("images", "-q", "--filter", "label=org.test=no") == ""
     assert daemon.out("images", "-q", "--filter", "dangling=true") == ""

@@ -40,7 +40,14 @@ struct ImageFilter: Sendable {
             if let before, created >= before { continue }
             if let since, created <= since { continue }
             if let until, created >= until { continue }
-            if !references.isEmpty, !references.contains(where: { matchesReference($0, image) }) { continue }
+            // As dockerd, an image shows with the names that match only.
+            var shown = image
+            if !references.isEmpty {
+                let matching = { (name: String) in references.contains { Self.matchesReference($0, name) } }
+                shown.tags = image.tags.filter(matching)
+                shown.repoDigests = image.repoDigests.filter(matching)
+                if shown.tags.isEmpty && shown.repoDigests.isEmpty { continue }
+            }
             var config: ImageConfig?
             if !labels.isEmpty || !notLabels.isEmpty {
                 let loaded = try await store.config(of: image)
@@ -49,7 +56,7 @@ struct ImageFilter: Sendable {
                 if !labels.allSatisfy({ matchesLabel($0, imageLabels) }) { continue }
                 if notLabels.contains(where: { matchesLabel($0, imageLabels) }) { continue }
             }
-            matches.append(Match(record: image, config: config))
+            matches.append(Match(record: shown, config: config))
         }
         return matches
     }
@@ -62,15 +69,10 @@ struct ImageFilter: Sendable {
         return image.created.flatMap(RFC3339.parse) ?? 0
     }
 
-    /// `pattern` (a glob, as path.Match) against the familiar names: "busybox:latest" or "busybox".
-    private func matchesReference(_ pattern: String, _ image: ImageRecord) -> Bool {
-        for name in image.tags + image.repoDigests {
-            guard let ref = try? ImageReference(name) else { continue }
-            if fnmatch(pattern, ref.familiar, FNM_PATHNAME) == 0 || fnmatch(pattern, ref.familiarName, FNM_PATHNAME) == 0 {
-                return true
-            }
-        }
-        return false
+    /// `pattern` (a glob, as path.Match) against a name's familiar forms: "busybox:latest" or "busybox".
+    private static func matchesReference(_ pattern: String, _ name: String) -> Bool {
+        guard let ref = try? ImageReference(name) else { return false }
+        return fnmatch(pattern, ref.familiar, FNM_PATHNAME) == 0 || fnmatch(pattern, ref.familiarName, FNM_PATHNAME) == 0
     }
 }
 
