@@ -120,8 +120,9 @@ extension Engine {
             exec.running = false
             exec.pid = 0
         }
-        if event.error != nil {
-            exec.exitCode = 126
+        if let error = event.error {
+            // Docker's codes: 127 not found, 126 for anything else that kept it from running.
+            exec.exitCode = Monitor.exitCode(forCreateError: error) == 127 ? 127 : 126
             exec.running = false
         }
         execs[execID] = exec

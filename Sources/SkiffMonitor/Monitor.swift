@@ -391,7 +391,7 @@ public final class Monitor {
     // MARK: Helpers
 
     /// Docker's codes for a program that cannot run: 127 not found, 126 not executable.
-    static func exitCode(forCreateError message: String) -> Int32 {
+    public static func exitCode(forCreateError message: String) -> Int32 {
         if message.contains("not found") || message.contains("no such file or directory") { return 127 }
         if message.contains("permission denied") { return 126 }
         return 128

@@ -280,6 +280,30 @@ def test_a_container_has_dockerenv_which_is_no_change(daemon, busybox):
         daemon.docker("rmi", "withenv:1", check=False)
 
 
+def test_exec_that_cannot_start_says_why(daemon, busybox):
+    """As dockerd: the reason is written to the exec's stream and its exit code
+    is 127 (not found) or 126 (not executable); `exec -d` fails at once with it.
+    (Nothing was printed, and -d exited 0.)"""
+    daemon.docker("run", "-d", "--name", "execfail", "busybox", "sleep", "100")
+    try:
+        proc = daemon.docker("exec", "execfail", "nosuchcmd", check=False)
+        assert proc.returncode == 127
+        text = (proc.stdout + proc.stderr).decode()
+        assert "OCI runtime exec failed" in text and 'exec: "nosuchcmd": executable file not found in $PATH' in text, text
+        proc = daemon.docker("exec", "execfail", "/etc/passwd", check=False)
+        assert proc.returncode == 126, proc
+        assert "permission denied" in (proc.stdout + proc.stderr).decode()
+        proc = daemon.docker("exec", "-d", "execfail", "nosuchcmd", check=False)
+        assert proc.returncode != 0
+        assert "executable file not found" in proc.stderr.decode(), proc.stderr
+        assert daemon.docker("exec", "-d", "execfail", "true").returncode == 0
+        client = daemon.client()
+        code, output = client.containers.get("execfail").exec_run(["nosuchcmd"])
+        assert code == 127 and b"executable file not found" in output
+    finally:
+        daemon.docker("rm", "-f", "execfail")
+
+
 def test_attach_sees_output(daemon, busybox):
     daemon.docker("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; sleep 1; echo tock")
     proc = daemon.docker("attach", "ticker", timeout=20)

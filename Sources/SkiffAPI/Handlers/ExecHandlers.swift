@@ -23,13 +23,21 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
         let connection = try await engine.execStart(id, tty: start.tty ?? exec.tty, consoleSize: start.consoleSize)
         let tty = start.tty ?? exec.tty
         if start.detach ?? false {
-            Task {
-                for await frame in connection.frames() where frame.stream == Frame.control {
-                    await record(frame.payload, exec: id)
+            // Answered once the process started (or failed to), as dockerd does.
+            let first = await withCheckedContinuation { (started: CheckedContinuation<ExecEvent?, Never>) in
+                Task {
+                    var waiting: CheckedContinuation<ExecEvent?, Never>? = started
+                    for await frame in connection.frames() where frame.stream == Frame.control {
+                        let event = await record(frame.payload, exec: id)
+                        waiting?.resume(returning: event)
+                        waiting = nil
+                    }
+                    waiting?.resume(returning: nil)
+                    connection.close()
+                    await engine.execEnded(id)
                 }
-                connection.close()
-                await engine.execEnded(id)
             }
+            if let error = first?.error { throw APIError.badRequest(execFailure(error)) }
             return APIResponse(status: 200)
         }
         let keys = try DetachKeys(exec.detachKeys).forTerminal(tty)
@@ -43,7 +51,11 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
             }
             for await frame in connection.frames() {
                 if frame.stream == Frame.control {
-                    await record(frame.payload, exec: id)
+                    // A process that could not start: dockerd writes why to the stream.
+                    if let error = await record(frame.payload, exec: id)?.error {
+                        let text = Array((execFailure(error) + "\r\n").utf8)
+                        try await client.write(tty ? text : Frame.encode(stream: Frame.stdout, text))
+                    }
                 } else {
                     try await client.write(tty ? frame.payload : Frame.encode(stream: frame.stream, frame.payload))
                 }
@@ -55,9 +67,15 @@ func registerExecRoutes(_ router: inout Router, engine: Engine) {
         }
     }
 
-    @Sendable func record(_ payload: [UInt8], exec: String) async {
-        guard let event = try? JSONDecoder().decode(ExecEvent.self, from: Data(payload)) else { return }
+    @Sendable @discardableResult func record(_ payload: [UInt8], exec: String) async -> ExecEvent? {
+        guard let event = try? JSONDecoder().decode(ExecEvent.self, from: Data(payload)) else { return nil }
         await engine.execEvent(exec, event)
+        return event
+    }
+
+    /// dockerd's wording for an exec whose process could not start.
+    @Sendable func execFailure(_ error: String) -> String {
+        "OCI runtime exec failed: exec failed: unable to start container process: \(error): unknown"
     }
 
     router.post("/exec/{id}/resize") { request in
