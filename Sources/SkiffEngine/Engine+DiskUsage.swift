@@ -75,6 +75,14 @@ extension Engine {
         return usage
     }
 
+    /// A container's `SizeRw` (its writable layer) and `SizeRootFs` (that and its image's
+    /// layers), as `ps -s` and `inspect -s` show them.
+    public func sizes(of container: Container) async -> (rw: Int64, rootFs: Int64) {
+        let rw = writableLayerSize(container.id)
+        let image = (try? await images.resolve(container.imageID))?.size ?? 0
+        return (rw, rw + image)
+    }
+
     /// The bytes in a container's writable layer (0 for one that has none).
     public func writableLayerSize(_ id: String) -> Int64 {
         Directories.usage(images.snapshots.active(key: id, layers: []).upper)

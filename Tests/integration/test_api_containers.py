@@ -304,6 +304,24 @@ def test_exec_that_cannot_start_says_why(daemon, busybox):
         daemon.docker("rm", "-f", "execfail")
 
 
+def test_ps_and_inspect_sizes(daemon, busybox):
+    """`ps -s` and `inspect -s` fill SizeRw (the writable layer) and SizeRootFs
+    (that and the image); they were always 0 / absent."""
+    daemon.docker("run", "--name", "sized", "busybox", "sh", "-c", "head -c 300000 /dev/zero > /blob")
+    try:
+        image_size = daemon.inspect("busybox")["Size"]
+        info = json.loads(daemon.out("inspect", "-s", "sized"))[0]
+        assert 300000 <= info["SizeRw"] < 400000
+        assert info["SizeRootFs"] == info["SizeRw"] + image_size
+        assert "SizeRw" not in json.loads(daemon.out("inspect", "sized"))[0]
+        row = json.loads(daemon.out("ps", "-a", "-s", "--filter", "name=sized", "--format", "{{json .}}"))
+        assert row["Size"].startswith("3") and "virtual" in row["Size"], row["Size"]
+        listed = json.loads(daemon.request("GET", "/containers/json?all=1&size=1")[2])
+        assert [c["SizeRw"] for c in listed if c["Names"] == ["/sized"]] == [info["SizeRw"]]
+    finally:
+        daemon.docker("rm", "-f", "sized")
+
+
 def test_attach_sees_output(daemon, busybox):
     daemon.docker("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; sleep 1; echo tock")
     proc = daemon.docker("attach", "ticker", timeout=20)

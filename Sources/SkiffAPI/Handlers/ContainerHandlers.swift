@@ -25,7 +25,13 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         let networks = await engine.networks.list()
         containers = try ContainerFilter(filters).apply(containers, networks: networks)
         if limit > 0 { containers = Array(containers.prefix(limit)) }
-        return try .json(containers.map { ContainerTranslation.summary($0, now: now, networks: networks) })
+        var summaries = containers.map { ContainerTranslation.summary($0, now: now, networks: networks) }
+        if request.query.bool("size") ?? false {
+            for (i, c) in containers.enumerated() {
+                (summaries[i].sizeRw, summaries[i].sizeRootFs) = await engine.sizes(of: c)
+            }
+        }
+        return try .json(summaries)
     }
 
     router.post("/containers/prune") { request in
@@ -54,7 +60,9 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
 
     router.get("/containers/{id}/json") { request in
         let container = try await engine.container(request.param("id"))
-        return try .json(ContainerTranslation.inspect(container, engine: engine, networks: await engine.networks.list()))
+        var inspect = ContainerTranslation.inspect(container, engine: engine, networks: await engine.networks.list())
+        if request.query.bool("size") ?? false { (inspect.sizeRw, inspect.sizeRootFs) = await engine.sizes(of: container) }
+        return try .json(inspect)
     }
 
     router.post("/containers/{id}/start") { request in
