@@ -122,11 +122,23 @@ extension Engine {
         let commit = ImageStore.Commit(
             config: settings, author: options.author, comment: options.comment,
             createdBy: options.createdBy ?? container.cmd.joined(separator: " "), tag: options.tag)
+        let committed: ImageRecord
         do {
-            return try await images.commit(commit, parent: image, layer: layer)
+            committed = try await images.commit(commit, parent: image, layer: layer)
         } catch {
             throw EngineError(error.kind == .invalid ? .invalid : .system, error.message)
         }
+        // dockerd's events: the image's `tag` (when named), then the container's `commit`.
+        let imageRef = options.tag.flatMap { try? ImageReference($0).withDefaultTag().familiar } ?? ""
+        if !imageRef.isEmpty {
+            var attributes = settings.labels ?? [:]
+            attributes["name"] = imageRef
+            events.publish(.image, "tag", id: committed.id.description, attributes: attributes)
+        }
+        if let current = containers[id] {
+            record("commit", current, ["comment": options.comment, "imageID": committed.id.description, "imageRef": imageRef])
+        }
+        return committed
     }
 
     /// The container's configuration as an image's, the way dockerd's container config carries

@@ -104,7 +104,7 @@ public actor ImageStore {
 
     /// Gives `image` the name `target` (moving it from another image if needed).
     public func tag(_ image: ImageRecord, as target: String) throws(ImageError) {
-        let ref = try Self.parse(target)
+        let ref = try Self.parseTag(target)
         guard ref.digest == nil else {
             throw ImageError(.invalid, "refusing to create a tag with a digest reference: \(target)")
         }
@@ -113,6 +113,16 @@ public actor ImageStore {
                 sql: "INSERT INTO tag (name, image) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image = excluded.image",
                 arguments: [ref.withDefaultTag().fullName, image.id.description])
         }
+    }
+
+    /// A name to give an image. As dockerd, never a repository called like the digest
+    /// algorithm: `sha256:abc` would read as an image id.
+    public static func parseTag(_ name: String) throws(ImageError) -> ImageReference {
+        let ref = try parse(name)
+        guard ref.familiarName != "sha256" else {
+            throw ImageError(.invalid, "refusing to create an ambiguous tag using digest algorithm as name")
+        }
+        return ref
     }
 
     /// What `remove` did, as docker reports it.
@@ -351,7 +361,7 @@ public actor ImageStore {
         let manifestData: [UInt8]
         if let manifestBytes { manifestData = manifestBytes } else { manifestData = try encode(manifest) }
         let manifestDesc = try content.put(manifestData, mediaType: manifestMediaType)
-        let names = try tags.map { (t) throws(ImageError) in try Self.parse(t).withDefaultTag().fullName }
+        let names = try tags.map { (t) throws(ImageError) in try Self.parseTag(t).withDefaultTag().fullName }
         let size = layers.reduce(Int64(0)) { $0 + $1.size }
         try db.write { db in
             try db.execute(

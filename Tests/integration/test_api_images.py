@@ -123,6 +123,20 @@ def test_tag_and_rmi(daemon, busybox):
     assert proc.returncode != 0 and b"No such image: busybox" in proc.stderr
 
 
+def test_a_tag_named_like_the_digest_algorithm_is_refused(daemon, busybox, busybox_tar):
+    """`sha256:abc` would read as an image id: dockerd refuses such a name
+    (it was taken, and `rmi sha256:abc` then removed the image by name)."""
+    for args in (["tag", "busybox", "sha256:abc"], ["tag", "busybox", "sha256"],
+                 ["import", str(busybox_tar), "sha256:abc"]):
+        proc = daemon.docker(*args, check=False)
+        assert proc.returncode != 0, args
+        assert b"refusing to create an ambiguous tag using digest algorithm as name" in proc.stderr, proc.stderr
+    assert daemon.inspect("busybox")["RepoTags"] == ["busybox:latest"]
+    assert daemon.out("images", "-aq", "--no-trunc") == busybox
+    daemon.docker("tag", "busybox", "sha256x:abc")
+    daemon.docker("rmi", "sha256x:abc")
+
+
 def test_rmi_by_id_of_an_image_a_container_uses(daemon, busybox):
     """As dockerd: by id, an image a running container uses is never removed,
     not even forced ("cannot be forced"); one a stopped container uses needs

@@ -406,6 +406,29 @@ def test_image_events(daemon, busybox, busybox_tar, tmp_path):
     assert all(e["status"] == e["Action"] and e.get("id", "") == e["Actor"]["ID"] and "from" not in e for e in events)
 
 
+def test_commit_events(daemon, busybox):
+    """`docker commit` as dockerd records it: the new image's `tag`, then the
+    container's `commit` with the comment, the image id and the name given
+    (there were none)."""
+    cid = daemon.out("create", "--name", "evcommit", "busybox", "true")
+    try:
+        t0 = now()
+        iid = daemon.out("commit", "-m", "a note", "evcommit", "evcom:one")
+        t1 = settle()
+        events = Client("docker", daemon).events(t0, t1)
+        assert [(e["Type"], e["Action"]) for e in events] == [("image", "tag"), ("container", "commit")]
+        tag, commit = events
+        assert tag["Actor"]["ID"] == iid and tag["Actor"]["Attributes"]["name"] == "evcom:one"
+        assert tag["Actor"]["Attributes"]["tier"] == "base"
+        assert commit["Actor"]["ID"] == cid
+        attributes = commit["Actor"]["Attributes"]
+        assert (attributes["comment"], attributes["imageID"], attributes["imageRef"], attributes["name"]) == \
+            ("a note", iid, "evcom:one", "evcommit")
+    finally:
+        daemon.docker("rm", "-f", "evcommit")
+        daemon.docker("rmi", "evcom:one", check=False)
+
+
 # ---------------------------------------------------------------- system df
 
 def test_system_df_adds_up(daemon, busybox, busybox_tar, both):

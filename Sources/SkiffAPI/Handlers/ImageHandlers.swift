@@ -226,6 +226,12 @@ private func importResponse(_ request: APIRequest, engine: Engine) throws -> API
         } catch {
             throw APIError.badRequest("invalid reference format: \(error)")
         }
+        // Refused before the upload is read, not after.
+        do {
+            _ = try ImageStore.parseTag(name)
+        } catch {
+            throw APIError.badRequest(error.message)
+        }
     }
     let changes = request.query.strings("changes")
     var check = ImageConfig.Config()
