@@ -161,6 +161,25 @@ def test_rmi_by_id_of_an_image_a_container_uses(daemon, busybox):
         daemon.docker("rm", "-f", cid)
 
 
+def test_ps_shows_the_image_id_once_its_name_means_another_image(daemon, busybox, busybox_tar):
+    """`ps` IMAGE: the name given while it still names the container's image,
+    else the image's id (a stale name was shown)."""
+    daemon.docker("tag", "busybox", "moving:1")
+    cid = daemon.out("create", "moving:1", "true")
+    try:
+        image = lambda: daemon.out("ps", "-a", "--filter", f"id={cid}", "--format", "{{.Image}}")
+        assert image() == "moving:1"
+        daemon.docker("rmi", "moving:1")
+        assert image() == busybox[7:19]
+        other = daemon.out("import", str(busybox_tar), "moving:1").splitlines()[-1]
+        assert other != busybox and image() == busybox[7:19]
+        daemon.docker("tag", "busybox", "moving:1")
+        assert image() == "moving:1"
+    finally:
+        daemon.docker("rm", "-f", cid)
+        daemon.docker("rmi", "-f", "moving:1", check=False)
+
+
 def test_prune_removes_dangling_images(daemon, busybox, busybox_tar):
     # Importing again under the same name leaves the first image dangling.
     second = daemon.out("import", "--change", 'CMD ["echo"]', str(busybox_tar), "busybox:latest").splitlines()[-1]

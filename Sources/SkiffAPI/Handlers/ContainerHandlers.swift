@@ -26,6 +26,15 @@ func registerContainerRoutes(_ router: inout Router, engine: Engine) {
         containers = try ContainerFilter(filters).apply(containers, networks: networks)
         if limit > 0 { containers = Array(containers.prefix(limit)) }
         var summaries = containers.map { ContainerTranslation.summary($0, now: now, networks: networks) }
+        // As dockerd: the image as given while that name still means the container's
+        // image, else the image's id.
+        var current: [String: String] = [:]
+        for (i, c) in containers.enumerated() where c.config.image != c.imageID {
+            if current[c.config.image] == nil {
+                current[c.config.image] = (try? await engine.images.resolve(c.config.image))?.id.description ?? ""
+            }
+            if current[c.config.image] != c.imageID { summaries[i].image = c.imageID }
+        }
         if request.query.bool("size") ?? false {
             for (i, c) in containers.enumerated() {
                 (summaries[i].sizeRw, summaries[i].sizeRootFs) = await engine.sizes(of: c)
