@@ -50,6 +50,9 @@ extension Engine {
     public func execCreate(_ ref: String, _ exec: ExecRecord) throws(EngineError) -> String {
         let id = try resolveID(ref)
         var container = containers[id]!
+        if container.state.status == .paused {
+            throw EngineError(.conflict, "Container \(ref) is paused, unpause the container before exec")
+        }
         guard container.state.status == .running else {
             throw EngineError(.conflict, "container \(id) is not running")
         }

@@ -39,6 +39,9 @@ def test_pause_freezes_and_unpause_resumes(daemon, cli):
         assert open(f"{root}/tmp/n").read() == first
         bad = cli("pause", name, check=False)
         assert bad.returncode != 0 and b"already paused" in bad.stderr
+        bad = cli("exec", name, "true", check=False)
+        assert bad.returncode != 0
+        assert f"Container {name} is paused, unpause the container before exec".encode() in bad.stderr, bad.stderr
         cli("unpause", name)
         time.sleep(0.4)
         assert open(f"{root}/tmp/n").read() != first
