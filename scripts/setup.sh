@@ -9,14 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
+# SwiftPM leaves TemporaryDirectory.* dirs in TMPDIR on every build: its own, removed after.
+swift_tmp=$(mktemp -d /tmp/skiff-swiftpm.XXXXXX)
+trap 'rm -rf "$swift_tmp"' EXIT
 # Fully static executables (no dynamic loading at start: see docs/ARCHITECTURE.md)
 # for what starts per command or per container; skiffd links SQLite and NIO.
 for product in skiff-runtime skiff-monitor skiff; do
-    swift build -c release -Xswiftc -static-executable --product "$product"
+    TMPDIR=$swift_tmp swift build -c release -Xswiftc -static-executable --product "$product"
     install -m 0755 -s ".build/release/$product" "/usr/local/bin/$product"
 done
 for product in skiffd skiff-compose skiff-registry; do
-    swift build -c release --static-swift-stdlib --product "$product"
+    TMPDIR=$swift_tmp swift build -c release --static-swift-stdlib --product "$product"
     install -m 0755 -s ".build/release/$product" "/usr/local/bin/$product"
 done
 getent group skiff >/dev/null || groupadd --system skiff
