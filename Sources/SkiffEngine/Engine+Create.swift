@@ -32,10 +32,7 @@ extension Engine {
         guard let path = argv.first, !path.isEmpty else {
             throw EngineError(.invalid, "no command specified")
         }
-        var env = Self.mergeEnv(base?.env ?? [], config.env)
-        if !env.contains(where: { $0.hasPrefix("PATH=") }) {
-            env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
-        }
+        let ownEnv = Self.mergeEnv(base?.env ?? [], config.env)
         var healthcheck: Healthcheck?
         if let check = config.healthcheck {
             healthcheck = check.test.first == "NONE" ? nil : check
@@ -62,8 +59,11 @@ extension Engine {
         for port in (base?.exposedPorts ?? [:]).keys where !merged.exposedPorts.contains(port) { merged.exposedPorts.append(port) }
         for volume in (base?.volumes ?? [:]).keys.sorted() where !merged.volumes.contains(volume) { merged.volumes.append(volume) }
         let hostname = config.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? String(id.prefix(12))
-        if config.tty { env = Self.mergeEnv(["TERM=xterm"], env) }
-        env = Self.mergeEnv(["HOSTNAME=\(hostname)"], env)
+        // dockerd's order: the default PATH, HOSTNAME, TERM (with a tty), then the image's and
+        // the request's variables, each replacing one of those or appended.
+        let defaults = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=\(hostname)"]
+            + (config.tty ? ["TERM=xterm"] : [])
+        let env = Self.mergeEnv(defaults, ownEnv)
 
         var container = Container(
             id: id, name: name ?? uniqueRandomName(), created: Clock.timestamp(), imageID: image.id.description,

@@ -322,6 +322,16 @@ def test_ps_and_inspect_sizes(daemon, busybox):
         daemon.docker("rm", "-f", "sized")
 
 
+def test_environment_order_as_dockerd(daemon, busybox):
+    """PATH, HOSTNAME, TERM (with -t), then the image's and the request's
+    variables, each replacing one of those or appended (HOSTNAME came first)."""
+    env = daemon.out("run", "--rm", "-h", "box", "-e", "A=1", "-e", "HOSTNAME=mine", "busybox", "env").splitlines()
+    assert env[:3] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=mine", "A=1"], env
+    info = json.loads(daemon.out("inspect", daemon.out("create", "-t", "-h", "box", "busybox", "true")))[0]
+    assert info["Config"]["Env"][:3] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=box", "TERM=xterm"]
+    daemon.docker("rm", info["Id"])
+
+
 def test_attach_sees_output(daemon, busybox):
     daemon.docker("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "sleep 1; echo tick; sleep 1; echo tock")
     proc = daemon.docker("attach", "ticker", timeout=20)
